@@ -1,0 +1,62 @@
+"""The ``simulate`` command line: dispatches to one module per subcommand in simulator.commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from simulator.errors import GdsimError
+
+# subcommand -> module in simulator.commands exposing add_arguments(parser) and run(args) -> int
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run scenarios (the default when no subcommand is given)"),
+    "list": ("listing", "list scenarios, finding types, threat purposes or chaos profiles"),
+    "generate": ("generate", "generate GuardDuty findings as JSON lines"),
+    "validate": ("validate", "validate findings or events (JSON, JSON lines, GetFindings responses)"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags as one line and exit 2, without the usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="simulate", description="Test GuardDuty responders against runbook SLAs.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(f"simulator.commands.{module_name}")
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `simulate --scenario crypto` is the main job: no subcommand means `run`.
+    if not args_list or args_list[0] not in (*SUBCOMMANDS, "-h", "--help", "--version"):
+        args_list.insert(0, "run")
+    if args_list[0] == "--version":
+        from simulator import __version__
+
+        print(f"simulate (gdsim) {__version__}")
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    try:
+        return int(args.handler(args))
+    except GdsimError as exc:
+        print(f"simulate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("simulate: interrupted; sandbox cleaned up", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""What every target provides: a running sandbox endpoint with credentials, and a clean stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+
+# Emulator calls are local: fail fast instead of botocore's default minute of retries.
+_EMULATOR_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def as_env(self) -> dict[str, str]:
+        env = {"AWS_ACCESS_KEY_ID": self.access_key_id, "AWS_SECRET_ACCESS_KEY": self.secret_access_key}
+        if self.session_token:
+            env["AWS_SESSION_TOKEN"] = self.session_token
+        return env
+
+
+@dataclass
+class Sandbox:
+    """A reachable AWS API: ``endpoint_url`` is None for real AWS."""
+
+    name: str
+    endpoint_url: str | None
+    region: str
+    account_id: str
+    credentials: Credentials
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def session(self, credentials: Credentials | None = None) -> boto3.session.Session:
+        creds = credentials or self.credentials
+        return boto3.session.Session(
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+            region_name=self.region,
+        )
+
+    def client(self, service: str, *, endpoint_url: str | None = None,
+               credentials: Credentials | None = None) -> Any:
+        """A boto3 client for the sandbox (or for ``endpoint_url``, e.g. the gateway in front of it)."""
+        return self.session(credentials).client(
+            service, endpoint_url=endpoint_url or self.endpoint_url, config=_EMULATOR_CONFIG
+        )
+
+
+class Target(Protocol):
+    """Lifecycle of a sandbox: ``start`` gives it, ``stop`` always releases it (idempotent)."""
+
+    name: str
+
+    def start(self) -> Sandbox: ...
+
+    def stop(self) -> None: ...
