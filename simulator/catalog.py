@@ -20,7 +20,7 @@ SEVERITY_BANDS: dict[str, tuple[float, float]] = {
 
 # ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact
 _TYPE_GRAMMAR = re.compile(
-    r"^(?P<purpose>[A-Za-z]+):(?P<resource>[A-Za-z0-9]+)/(?P<family>[A-Za-z0-9.]+?)(?:!(?P<artifact>[A-Za-z0-9]+))?$"
+    r"^(?P<purpose>[A-Za-z]+):(?P<resource>[A-Za-z0-9]+)/(?P<family>[^!/:]+?)(?:!(?P<artifact>[A-Za-z0-9]+))?$"
 )
 
 

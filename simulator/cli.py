@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from simulator.errors import GdsimError
 
-# subcommand -> module in simulator.commands exposing add_arguments(parser) and run(args) -> int
+# subcommand -> (module in simulator.commands exposing add_arguments(parser) and run(args) -> int, help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run scenarios (the default when no subcommand is given)"),
     "list": ("listing", "list scenarios, finding types, threat purposes or chaos profiles"),
@@ -25,29 +25,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="simulate", description="Test GuardDuty responders against runbook SLAs.")
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` only that subcommand's module is imported (fast start-up)."""
+    parser = _Parser(
+        prog="simulate",
+        description="Test GuardDuty responders against runbook SLAs. "
+        "`simulate --scenario NAME` is short for `simulate run --scenario NAME`.",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(f"simulator.commands.{module_name}")
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+        if command in (None, name):
+            module = importlib.import_module(f"simulator.commands.{module_name}")
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    # `simulate --scenario crypto` is the main job: no subcommand means `run`.
-    if not args_list or args_list[0] not in (*SUBCOMMANDS, "-h", "--help", "--version"):
-        args_list.insert(0, "run")
-    if args_list[0] == "--version":
+    if args_list and args_list[0] == "--version":
         from simulator import __version__
 
         print(f"simulate (gdsim) {__version__}")
         return 0
-    parser = build_parser()
-    args = parser.parse_args(args_list)
+    if args_list and args_list[0] in ("-h", "--help"):
+        build_parser().print_help()
+        return 0
+    # `simulate --scenario crypto` is the main job: no subcommand means `run`.
+    if not args_list or args_list[0] not in SUBCOMMANDS:
+        args_list.insert(0, "run")
+    parser = build_parser(args_list[0])
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exit_request:  # --help, or a bad flag already reported on one line
+        return int(exit_request.code or 0)
     try:
         return int(args.handler(args))
     except GdsimError as exc:

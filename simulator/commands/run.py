@@ -1,0 +1,84 @@
+"""`simulate [run] --scenario NAME|FILE` and `simulate run --all`: run scenarios and judge them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulator.errors import UsageError
+from simulator.paths import REPORTS_DIR
+from simulator.runner import DEFAULT_TIME_SCALE, RunOptions, new_run_id, run_scenario
+
+TARGETS = ("moto", "localstack", "aws")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--scenario", action="append", metavar="NAME|FILE",
+                       help="a scenario name from scenarios/ or a path to a scenario file (repeatable)")
+    which.add_argument("--all", action="store_true", help="run every scenario in scenarios/")
+    parser.add_argument("--target", default="moto", help="where to build the sandbox: moto (default)")
+    parser.add_argument("--responder", metavar="MODULE:FUNC|FILE.py:FUNC",
+                        help="test this handler instead of the scenario's reference responder")
+    parser.add_argument("--chaos", metavar="PROFILE", help="a chaos profile name or file")
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="F",
+                        help=f"runbook seconds per wall second (default {DEFAULT_TIME_SCALE:g}: "
+                             "a runbook minute passes in one second)")
+    parser.add_argument("--seed", type=int, help="reproduce a run's findings exactly")
+    parser.add_argument("--report-dir", type=Path, metavar="DIR",
+                        help="where to write the run's reports (default reports/<run-id>/)")
+    parser.add_argument("--endpoint-url", metavar="URL", help="LocalStack endpoint")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="scenarios run in parallel")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary table")
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Every flag is checked before anything is started or provisioned."""
+    if not args.scenario and not args.all:
+        raise UsageError("say which scenario to run: --scenario NAME|FILE or --all "
+                         "(`simulate list scenarios` shows them)")
+    if args.target not in TARGETS:
+        raise UsageError(f"--target {args.target!r} is not one of {', '.join(TARGETS)}")
+    if args.target != "moto":
+        raise UsageError(f"--target {args.target}: not available in this version; use --target moto")
+    if args.chaos:
+        raise UsageError("--chaos: no chaos profiles are available in this version")
+    if not args.time_scale > 0:
+        raise UsageError(f"--time-scale {args.time_scale:g}: must be a positive number (e.g. 60)")
+    if args.jobs < 1:
+        raise UsageError(f"-j {args.jobs}: must be 1 or more")
+    if args.responder and ":" not in args.responder:
+        raise UsageError(f"--responder {args.responder!r}: write MODULE:FUNCTION or FILE.py:FUNCTION")
+    if args.responder:
+        module_part = args.responder.rsplit(":", 1)[0]
+        if module_part.endswith(".py") and not Path(module_part).is_file():
+            raise UsageError(f"--responder {args.responder!r}: file {module_part} does not exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    from simulator.reports import RunReport, render_table, write_json
+    from simulator.scenario import list_scenarios, load_scenario
+
+    _check(args)
+    scenarios = list_scenarios() if args.all else [load_scenario(name) for name in args.scenario]
+    run_id = new_run_id()
+    options = RunOptions(
+        target=args.target, responder=args.responder, time_scale=args.time_scale,
+        report_dir=args.report_dir, endpoint_url=args.endpoint_url,
+        progress=None if args.quiet else (lambda message: print(f"  {message}", file=sys.stderr)),
+    )
+    if args.seed is not None:
+        options.seed = args.seed
+    results = []
+    for scenario in scenarios:
+        options.say(f"[{scenario.id}] {scenario.title}")
+        results.append(run_scenario(scenario, options, run_id))
+    report = RunReport(run_id=run_id, target=args.target, time_scale=options.time_scale,
+                       seed=options.seed, scenarios=results)
+    report_dir = args.report_dir or (REPORTS_DIR / run_id)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_json(report, report_dir / "report.json")
+    print(render_table(report))
+    print(f"\nreport: {report_dir / 'report.json'}")
+    return 0 if report.passed else 1
