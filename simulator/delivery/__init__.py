@@ -1,0 +1,28 @@
+"""Injection and delivery: EventBridge rule -> SQS -> function runtime -> responder process.
+
+Exports load on first use: the worker process imports this package and should not pay for boto3
+before the handler itself asks for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DeliveryRoute": "rules", "install_rule": "rules", "remove_rule": "rules",
+    "Injection": "inject", "InjectionError": "inject", "inject_event": "inject",
+    "reconcile_event": "reconcile",
+    "FunctionRuntime": "runtime", "Invocation": "runtime", "DeadLetter": "runtime",
+    "LambdaContext": "context",
+    "HandlerSpec": "handler_spec", "parse_handler_spec": "handler_spec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,0 +1,58 @@
+"""Problems found in a scenario file, each located by line and field path, reported all together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.errors import InputError
+from simulator.scenario.loader import NodePath
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: NodePath
+    message: str
+    fix: str = ""
+    line: int | None = None  # None: the line of ``path`` in the file
+
+    def render(self, file: str, line: int) -> str:
+        field = format_path(self.path)
+        where = f"{file}:{line}: {field}: " if field else f"{file}:{line}: "
+        return f"{where}{self.message}" + (f" ({self.fix})" if self.fix else "")
+
+
+class ScenarioError(InputError):
+    """One or more problems in scenario files; the message has one located line per problem."""
+
+    def __init__(self, lines: Sequence[str], *, location: str = "") -> None:
+        self.lines = list(lines)
+        super().__init__("\n".join(self.lines))
+        self.location = location
+
+    def render(self) -> str:
+        return "\n".join(self.lines)
+
+
+def format_path(path: NodePath) -> str:
+    """('steps', 2, 'within') -> 'steps[2].within'."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part and all(c.isalnum() or c in "_-$" for c in part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+def display_path(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

@@ -1,0 +1,473 @@
+"""The reference crypto responder against a real moto server, run by the function runtime.
+
+It must quarantine, revoke, snapshot, stop and notify; repeat deliveries change nothing; hostile
+events are escalated with a reason and touch nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from responders.lib import aws
+from simulator.delivery.context import LambdaContext
+from simulator.delivery.runtime import FunctionRuntime
+from simulator.targets.base import Credentials, Sandbox
+from simulator.targets.moto import MotoTarget
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+REAL_EVENT = Path(__file__).resolve().parents[1] / "data" / "real_findings" / "Trojan_EC2__DropPoint.json"
+ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    # Each test resets the server and builds its own small world; managed policies are not needed.
+    target = MotoTarget(load_managed_policies=False)
+    try:
+        yield target.start()
+    finally:
+        target.stop()
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    instance_id: str
+    bystander_id: str
+    vpc_id: str
+    role_name: str
+    bystander_role: str
+    profile_arn: str
+    oncall_topic: str
+    pager_topic: str
+    oncall_queue: str
+    pager_queue: str
+
+    def client(self, service: str) -> Any:
+        return client_of(self.sandbox, service)
+
+
+_clients: dict[tuple[str, str], Any] = {}
+
+
+def client_of(sandbox: Sandbox, service: str) -> Any:
+    """One client per service: a new boto3 session costs ~0.2 s."""
+    key = (str(sandbox.endpoint_url), service)
+    if key not in _clients:
+        _clients[key] = sandbox.client(service)
+    return _clients[key]
+
+
+def _subscribed_queue(sandbox: Sandbox, topic_arn: str, name: str) -> str:
+    sqs = client_of(sandbox, "sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client_of(sandbox, "sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def _instance_with_role(sandbox: Sandbox, subnet: str, group: str, name: str) -> tuple[str, str, str]:
+    iam = client_of(sandbox, "iam")
+    iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=ASSUME_EC2)
+    profile = iam.create_instance_profile(InstanceProfileName=f"{name}-profile")["InstanceProfile"]
+    iam.add_role_to_instance_profile(InstanceProfileName=f"{name}-profile", RoleName=f"{name}-role")
+    instance = client_of(sandbox, "ec2").run_instances(
+        ImageId="ami-12345678", MinCount=1, MaxCount=1, InstanceType="t3.large", SubnetId=subnet,
+        SecurityGroupIds=[group], IamInstanceProfile={"Arn": profile["Arn"]},
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}},
+                             {"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 20}}],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+    )["Instances"][0]
+    return instance["InstanceId"], f"{name}-role", profile["Arn"]
+
+
+def build_world(sandbox: Sandbox) -> World:
+    urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint_url}/moto-api/reset", method="POST")).close()
+    ec2, sns = client_of(sandbox, "ec2"), client_of(sandbox, "sns")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    web = ec2.create_security_group(GroupName="web", Description="web tier", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    miner, role, profile_arn = _instance_with_role(sandbox, subnet, web, "miner")
+    second_eni = ec2.create_network_interface(SubnetId=subnet, Groups=[web])["NetworkInterface"]
+    ec2.attach_network_interface(NetworkInterfaceId=second_eni["NetworkInterfaceId"], InstanceId=miner,
+                                 DeviceIndex=1)
+    bystander, bystander_role, _ = _instance_with_role(sandbox, subnet, web, "bystander")
+    oncall = sns.create_topic(Name="ir-oncall")["TopicArn"]
+    pager = sns.create_topic(Name="ir-pager")["TopicArn"]
+    return World(sandbox, miner, bystander, vpc, role, bystander_role, profile_arn, oncall, pager,
+                 _subscribed_queue(sandbox, oncall, "oncall-inbox"), _subscribed_queue(sandbox, pager, "pager-inbox"))
+
+
+def crypto_event(world: World, *, count: int = 1, finding_id: str | None = None) -> dict[str, Any]:
+    """A real GuardDuty event's shape, turned into a BitcoinTool.B!DNS finding on the world's miner."""
+    event = json.loads(REAL_EVENT.read_text())
+    event.update(id=str(uuid.uuid4()), account=ACCOUNT, region=REGION, time="2024-05-01T10:15:00Z")
+    detail = event["detail"]
+    finding_id = finding_id or uuid.uuid4().hex
+    detail.update(id=finding_id, type="CryptoCurrency:EC2/BitcoinTool.B!DNS", severity=8, region=REGION,
+                  arn=f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/d/finding/{finding_id}",
+                  title=f"Bitcoin-related domain name queried by EC2 instance {world.instance_id}.")
+    instance = world.client("ec2").describe_instances(InstanceIds=[world.instance_id])[
+        "Reservations"][0]["Instances"][0]
+    details = detail["resource"]["instanceDetails"]
+    details.update(instanceId=world.instance_id, iamInstanceProfile={"arn": world.profile_arn, "id": "AIPA0"})
+    details["networkInterfaces"][0]["networkInterfaceId"] = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    detail["service"]["action"] = {"actionType": "DNS_REQUEST",
+                                   "dnsRequestAction": {"domain": "pool.minexmr.example", "protocol": "UDP"}}
+    detail["service"]["count"] = count
+    return event
+
+
+def inventory(world: World) -> dict[str, Any]:
+    """Everything a responder could change, in comparable form (the SNS/SQS inboxes aside)."""
+    ec2, iam = world.client("ec2"), world.client("iam")
+    instances = {}
+    for reservation in ec2.describe_instances()["Reservations"]:
+        for i in reservation["Instances"]:
+            instances[i["InstanceId"]] = {
+                "state": i["State"]["Name"],
+                "groups": sorted(g["GroupId"] for g in i["SecurityGroups"]),
+                "enis": sorted((n["NetworkInterfaceId"], tuple(sorted(g["GroupId"] for g in n["Groups"])))
+                               for n in i["NetworkInterfaces"]),
+                "tags": sorted((t["Key"], t["Value"]) for t in i.get("Tags", [])),
+            }
+    return {
+        "instances": instances,
+        "groups": {g["GroupId"]: (json.dumps(g["IpPermissions"], sort_keys=True),
+                                  json.dumps(g["IpPermissionsEgress"], sort_keys=True))
+                   for g in ec2.describe_security_groups()["SecurityGroups"]},
+        "snapshots": sorted(s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]),
+        "associations": sorted(a["AssociationId"] for a in ec2.describe_iam_instance_profile_associations()[
+            "IamInstanceProfileAssociations"] if a["State"] == "associated"),
+        "role_policies": {role: iam.list_role_policies(RoleName=role)["PolicyNames"]
+                          for role in (world.role_name, world.bystander_role)},
+    }
+
+
+def inbox(world: World, queue_url: str) -> list[dict[str, Any]]:
+    """SNS notifications waiting in a subscribed queue (SNS delivers before Publish returns in moto)."""
+    sqs = world.client("sqs")
+    found = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def responder_env(world: World) -> dict[str, str]:
+    return {"ONCALL_TOPIC_ARN": world.oncall_topic, "PAGER_TOPIC_ARN": world.pager_topic,
+            "ESCALATION_CONTACT": "secops-lead@example.com"}
+
+
+@pytest.fixture(scope="module")
+def runtime(sandbox: Sandbox) -> Iterator[FunctionRuntime]:
+    # Topic ARNs are names in a fixed account and region, so one warm responder serves every world.
+    env = {"ONCALL_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-oncall",
+           "PAGER_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-pager",
+           "ESCALATION_CONTACT": "secops-lead@example.com"}
+    with FunctionRuntime("responders.crypto:handler", env=env, endpoint_url=sandbox.endpoint_url,
+                         credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=REGION,
+                         sandbox=sandbox, timeout_seconds=60, time_scale=100.0,
+                         function_name="crypto-responder") as started:
+        yield started
+
+
+@pytest.fixture
+def world(sandbox: Sandbox, runtime: FunctionRuntime) -> World:
+    return build_world(sandbox)
+
+
+def run(runtime: FunctionRuntime, event: Any) -> dict[str, Any]:
+    invocation = runtime.invoke(event)
+    assert invocation.outcome == "ok", (invocation.error, invocation.logs)
+    assert invocation.worker_pid != os.getpid()
+    return dict(invocation.result)
+
+
+def test_it_contains_the_instance_and_tells_the_on_call(world: World, runtime: FunctionRuntime) -> None:
+    ec2, iam = world.client("ec2"), world.client("iam")
+    before = inventory(world)
+    event = crypto_event(world)
+    finding_id = event["detail"]["id"]
+
+    summary = run(runtime, event)
+
+    assert summary["status"] == "remediated", summary
+    assert summary["instance_id"] == world.instance_id
+    instance = ec2.describe_instances(InstanceIds=[world.instance_id])["Reservations"][0]["Instances"][0]
+    # Quarantined: every interface only in one group, in the instance's VPC, with no rules at all.
+    isolation = summary["steps"]["quarantine"]["detail"]["isolation_group"]
+    assert len(instance["NetworkInterfaces"]) == 2
+    assert all([g["GroupId"] for g in eni["Groups"]] == [isolation] for eni in instance["NetworkInterfaces"])
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [isolation]
+    group = ec2.describe_security_groups(GroupIds=[isolation])["SecurityGroups"][0]
+    assert (group["VpcId"], group["IpPermissions"], group["IpPermissionsEgress"]) == (world.vpc_id, [], [])
+    # Snapshotted: each attached volume once, tagged with the finding.
+    volumes = {m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]}
+    snapshots = ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+        {"Name": "tag:gdsim:finding-id", "Values": [finding_id]}])["Snapshots"]
+    assert len(volumes) == 2
+    assert sorted(s["VolumeId"] for s in snapshots) == sorted(volumes)
+    # Credentials revoked: no profile on the instance, older sessions of its role denied.
+    assert ec2.describe_iam_instance_profile_associations(Filters=[
+        {"Name": "instance-id", "Values": [world.instance_id]}])["IamInstanceProfileAssociations"] == []
+    policy = iam.get_role_policy(RoleName=world.role_name, PolicyName="gdsim-revoke-older-sessions")
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Deny", "*", "*")
+    assert "aws:TokenIssueTime" in statement["Condition"]["DateLessThan"]
+    # Stopped, never terminated.
+    assert instance["State"]["Name"] in ("stopping", "stopped")
+    # The on-call heard about it with what they need; nobody was paged.
+    [notice] = inbox(world, world.oncall_queue)
+    message = json.loads(notice["Message"])
+    assert (message["finding_id"], message["finding_type"], message["severity"], message["instance_id"]) == (
+        finding_id, "CryptoCurrency:EC2/BitcoinTool.B!DNS", 8, world.instance_id)
+    assert inbox(world, world.pager_queue) == []
+    # Nothing else changed: the bystander and its role are as they were.
+    after = inventory(world)
+    assert after["instances"][world.bystander_id] == before["instances"][world.bystander_id]
+    assert after["role_policies"][world.bystander_role] == before["role_policies"][world.bystander_role]
+    assert [a for a in after["associations"] if a not in before["associations"]] == []
+
+
+def test_a_second_delivery_and_an_aggregated_update_change_nothing(world: World,
+                                                                   runtime: FunctionRuntime) -> None:
+    event = crypto_event(world)
+    first = run(runtime, event)
+    assert first["status"] == "remediated"
+    assert len(inbox(world, world.oncall_queue)) == 1
+    settled = inventory(world)
+
+    again = run(runtime, event)
+    update = crypto_event(world, count=5, finding_id=event["detail"]["id"])
+    aggregated = run(runtime, update)
+
+    assert again["status"] == aggregated["status"] == "duplicate"
+    assert inventory(world) == settled
+    assert inbox(world, world.oncall_queue) == []
+    assert inbox(world, world.pager_queue) == []
+
+
+def test_a_protected_instance_is_quarantined_but_left_running(world: World, runtime: FunctionRuntime) -> None:
+    world.client("ec2").create_tags(Resources=[world.instance_id], Tags=[{"Key": "gdsim:protected",
+                                                                          "Value": "true"}])
+
+    summary = run(runtime, crypto_event(world))
+
+    assert summary["steps"]["stop"]["outcome"] == "skipped"
+    assert "protected" in summary["steps"]["stop"]["detail"]
+    assert summary["steps"]["quarantine"]["outcome"] == "done"
+    state = world.client("ec2").describe_instances(InstanceIds=[world.instance_id])[
+        "Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state == "running"
+
+
+def test_a_failing_step_is_escalated_with_the_reason_and_the_rest_still_done(
+        world: World, runtime: FunctionRuntime) -> None:
+    world.client("sns").delete_topic(TopicArn=world.oncall_topic)  # the notification step will fail
+
+    summary = run(runtime, crypto_event(world))
+
+    assert summary["status"] == "escalated"
+    assert summary["steps"]["notify"]["outcome"] == "failed"
+    assert summary["steps"]["stop"]["outcome"] == "done"
+    [page] = inbox(world, world.pager_queue)
+    body = json.loads(page["Message"])
+    assert body["level"] == 1
+    assert body["contact"] == "secops-lead@example.com"
+    assert body["finding_id"] == summary["finding_id"]
+    assert "notify failed" in body["reason"]
+    assert page["MessageAttributes"]["level"] == {"Type": "Number", "Value": "1"}
+    tags = world.client("ec2").describe_tags(Filters=[
+        {"Name": "resource-id", "Values": [world.instance_id]}, {"Name": "key", "Values": ["gdsim:handled-finding"]}])
+    assert tags["Tags"] == []  # not marked handled: a redelivery retries what failed
+
+
+def _broken(event: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    broken = copy.deepcopy(event)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return broken
+
+
+@pytest.mark.parametrize("how, words", [
+    (lambda e, w: "not an event", "event is a str"),
+    (lambda e, w: _broken(e, ("detail",), ["x"]), "no detail object"),
+    (lambda e, w: _broken(e, ("detail", "type"), "Trojan:EC2/DropPoint"), "is not a CryptoCurrency:EC2/"),
+    (lambda e, w: _broken(e, ("detail", "resource", "instanceDetails", "instanceId"), "i-1; rm -rf /"),
+     "is not an EC2 instance id"),
+    (lambda e, w: _broken(e, ("detail", "resource", "instanceDetails", "instanceId"), "i-0aaaaaaaaaaaaaaaa"),
+     "does not exist"),
+    (lambda e, w: _broken(e, ("detail", "accountId"), "999999999999"), "is for account 999999999999"),
+    (lambda e, w: _broken(e, ("detail", "severity"), "high"), "is not a number"),
+])
+def test_a_malformed_event_is_escalated_with_a_reason_and_touches_nothing(
+        world: World, runtime: FunctionRuntime, how: Any, words: str) -> None:
+    before = inventory(world)
+
+    summary = run(runtime, how(crypto_event(world), world))
+
+    assert summary["status"] == "rejected"
+    assert words in summary["reason"]
+    assert inventory(world) == before
+    assert inbox(world, world.oncall_queue) == []
+    [page] = inbox(world, world.pager_queue)
+    body = json.loads(page["Message"])
+    assert body["level"] == 1
+    assert words in body["reason"]
+
+
+# -- property: hostile events, run in this process for speed (same handler, same moto) -------------
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                 max_size=3), max_leaves=8)
+_not_instance_id = st.one_of(_json, st.text(max_size=30)).filter(
+    lambda v: not (isinstance(v, str) and v.startswith("i-") and len(v) in (10, 19)))
+_MUTATIONS = st.one_of(
+    st.tuples(st.just(()), _json),
+    st.tuples(st.just(("detail",)), _json.filter(lambda v: not isinstance(v, dict))),
+    st.tuples(st.just(("detail", "id")),
+              st.one_of(st.none(), st.integers(), st.text(max_size=3).map(lambda t: f" {t}"))),
+    st.tuples(st.just(("detail", "type")), st.one_of(_json, st.text(max_size=30)).filter(
+        lambda v: not (isinstance(v, str) and v.startswith("CryptoCurrency:EC2/")))),
+    st.tuples(st.just(("detail", "resource", "resourceType")), st.one_of(_json, st.sampled_from(
+        ["AccessKey", "S3Bucket", "instance", ""]))),
+    st.tuples(st.just(("detail", "resource", "instanceDetails", "instanceId")), _not_instance_id),
+    st.tuples(st.just(("detail", "resource", "instanceDetails", "instanceId")),
+              st.from_regex(r"\Ai-[0-9a-f]{17}\Z")),
+    st.tuples(st.just(("detail", "severity")), st.one_of(st.text(max_size=5), st.floats().filter(
+        lambda v: not 0 <= v <= 10), st.lists(st.integers(), max_size=2))),
+    st.tuples(st.just(("detail", "region")), st.sampled_from(["eu-west-1", "us-east-1; DROP", "", "mars"])),
+    st.tuples(st.just(("detail-type",)), st.text(max_size=20).filter(lambda v: v != "GuardDuty Finding")),
+)
+
+
+@pytest.fixture(scope="module")
+def in_process(sandbox: Sandbox) -> Iterator[World]:
+    saved = dict(os.environ)
+    world = build_world(sandbox)
+    os.environ.update(responder_env(world), AWS_ENDPOINT_URL=str(sandbox.endpoint_url), AWS_DEFAULT_REGION=REGION,
+                      AWS_REGION=REGION, AWS_ACCESS_KEY_ID="AKIARESPONDER0000000",
+                      AWS_SECRET_ACCESS_KEY="responder-secret", GDSIM_TIME_SCALE="1000")
+    aws.reset()
+    try:
+        yield world
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        aws.reset()
+
+
+@settings(max_examples=30, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(mutation=_MUTATIONS)
+def test_hostile_events_never_raise_never_touch_and_are_escalated(in_process: World,
+                                                                  mutation: tuple[tuple[str, ...], Any]) -> None:
+    from responders.crypto import handler
+
+    world = in_process
+    path, value = mutation
+    event = value if not path else _broken(crypto_event(world), path, value)
+    context = LambdaContext(function_name="crypto-responder", deadline_ms=int(time.time() * 1000) + 60_000,
+                            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:crypto-responder")
+    before = inventory(world)
+
+    summary = handler(event, context)
+
+    assert summary["status"] == "rejected", summary
+    assert summary["escalated"] is True
+    assert inventory(world) == before
+    [page] = inbox(world, world.pager_queue)
+    assert json.loads(page["Message"])["reason"] == summary["reason"]
+    assert inbox(world, world.oncall_queue) == []
+
+
+# -- the deliberately bad responders the harness must catch do misbehave as intended ---------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "responders"
+
+
+def bad_runtime(world: World, name: str, **env: str) -> FunctionRuntime:
+    return FunctionRuntime(f"{FIXTURES / name}:handler", env={**responder_env(world), **env},
+                           endpoint_url=world.sandbox.endpoint_url, credentials=Credentials("AKIABAD", "s"),
+                           region=REGION, sandbox=world.sandbox, timeout_seconds=60, time_scale=1000.0)
+
+
+def test_the_bystander_toucher_changes_an_instance_outside_the_finding(world: World) -> None:
+    before = inventory(world)
+    with bad_runtime(world, "touches_bystander.py") as runtime:
+        result = run(runtime, crypto_event(world))
+
+    assert result["status"] == "remediated"
+    assert result["bystander"] == world.bystander_id
+    assert inventory(world)["instances"][world.bystander_id] != before["instances"][world.bystander_id]
+
+
+def test_the_slow_responder_waits_then_does_the_job_and_the_idle_one_does_nothing(world: World) -> None:
+    before = inventory(world)
+    with bad_runtime(world, "does_nothing.py") as runtime:
+        assert run(runtime, crypto_event(world))["status"] == "ignored"
+    assert inventory(world) == before
+
+    with bad_runtime(world, "too_slow.py", TOO_SLOW_DELAY_SECONDS="300") as runtime:
+        invocation = runtime.invoke(crypto_event(world))
+
+    assert invocation.outcome == "ok", invocation.error
+    assert invocation.result["status"] == "remediated"
+    assert "waiting 300.0 runbook seconds" in invocation.logs
+
+
+def test_throttled_calls_are_retried_until_they_go_through(world: World) -> None:
+    from simulator.gateway import Fault, Gateway, RequestInfo
+
+    throttled: dict[str, int] = {}
+
+    def throttle_twice(info: RequestInfo) -> Fault | None:
+        if info.caller != "AKIATHROTTLED0000001" or not info.mutating:
+            return None
+        throttled[info.operation] = throttled.get(info.operation, 0) + 1
+        return Fault.throttle(info) if throttled[info.operation] <= 2 else None
+
+    gateway = Gateway(str(world.sandbox.endpoint_url), region=REGION, account_id=ACCOUNT)
+    gateway.fault_hook = throttle_twice
+    url = gateway.start()
+    try:
+        with FunctionRuntime("responders.crypto:handler", env=responder_env(world), endpoint_url=url,
+                             credentials=Credentials("AKIATHROTTLED0000001", "s"), region=REGION,
+                             sandbox=world.sandbox, timeout_seconds=60, time_scale=1000.0) as runtime:
+            summary = run(runtime, crypto_event(world))
+    finally:
+        gateway.stop()
+
+    assert summary["status"] == "remediated", summary
+    faults = [e for e in gateway.journal.entries() if e.fault]
+    assert {e.operation for e in faults} >= {"Publish", "ModifyNetworkInterfaceAttribute", "CreateSnapshot",
+                                             "PutRolePolicy", "StopInstances"}
+    assert all(e.error_code in ("RequestLimitExceeded", "Throttling") for e in faults)
+    assert len(inbox(world, world.oncall_queue)) == 1  # throttled publishes were not delivered twice
