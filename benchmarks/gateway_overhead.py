@@ -54,11 +54,12 @@ def main() -> None:
             direct_ms: list[float] = []
             proxied_ms: list[float] = []
             for _ in range(calls):
-                direct_ms.append(timed(lambda client=direct: operation(client)))
-                proxied_ms.append(timed(lambda client=proxied: operation(client)))
+                direct_ms.append(timed(lambda client=direct, call=operation: call(client)))
+                proxied_ms.append(timed(lambda client=proxied, call=operation: call(client)))
             print(f"{title}, {calls} calls each")
             for name, values in (("direct", direct_ms), ("gateway", proxied_ms)):
-                print(f"  {name:<8} median {statistics.median(values):6.2f} ms   p95 {percentile(values, 0.95):6.2f} ms")
+                print(f"  {name:<8} median {statistics.median(values):6.2f} ms   "
+                      f"p95 {percentile(values, 0.95):6.2f} ms")
             added = statistics.median(proxied_ms) - statistics.median(direct_ms)
             added_p95 = percentile(proxied_ms, 0.95) - percentile(direct_ms, 0.95)
             print(f"  added    median {added:6.2f} ms   p95 {added_p95:6.2f} ms")

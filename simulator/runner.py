@@ -167,7 +167,9 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     loop = ObservationLoop(sandbox, journal, observers, injected_mono=injected_mono,
                            deadline_mono=injected_mono + window)
     options.say("observing")
+    stack.callback(loop.cleanup)
     observations = loop.run()
+    observed_for = (loop.finished_mono or time.monotonic()) - injected_mono
     runtime.wait_idle(timeout=max(1.0, scenario.responder.timeout_seconds))
     inventory_after = take_inventory(sandbox, env)
 
@@ -182,6 +184,7 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         scenario=scenario, findings=findings, steps=steps, invariants=invariants,
         invocations=runtime.invocations, journal=journal, seed=options.seed,
         time_scale=options.time_scale, target=options.target, responder=handler,
+        dead_letters=runtime.dead_letters, observed_for_wall_seconds=observed_for,
     )
 
 

@@ -26,7 +26,7 @@ from typing import IO
 from simulator import catalog
 from simulator.errors import InputError, UsageError
 from simulator.findings import FindingFactory, wrap_in_envelope
-from simulator.findings.clock import now_ms, parse_iso
+from simulator.findings.clock import iso_seconds, now_ms, parse_iso
 from simulator.findings.envelope import envelope_line, event_header, publishing_delay
 from simulator.findings.factory import check_account, check_region
 from simulator.findings.ids import rng_uuid
@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--attacks labels hostile variants; use it with --fuzz hostile")
     with _open(args.output) as out, _open(args.attacks) as labels:
         if args.seed is None:
-            print(f"simulate generate: seed {seed} (pass --seed {seed} to reproduce)", file=sys.stderr)
+            when = iso_seconds(anchor_ms - anchor_ms % 1000)
+            print(f"simulate generate: seed {seed} (reproduce with --seed {seed} --now {when})", file=sys.stderr)
+            anchor_ms -= anchor_ms % 1000
         lines = _lines(types, count, seed, account, region, anchor_ms, args.fuzz, args.envelope, labels)
         try:
             _write(out, lines)

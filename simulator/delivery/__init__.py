@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "DeliveryRoute": "rules", "install_rule": "rules", "remove_rule": "rules",
+    "DeliveryRoute": "rules", "install_rule": "rules", "remove_rule": "rules", "warm_delivery": "rules",
     "Injection": "inject", "InjectionError": "inject", "inject_event": "inject",
     "reconcile_event": "reconcile",
     "FunctionRuntime": "runtime", "Invocation": "runtime", "DeadLetter": "runtime",

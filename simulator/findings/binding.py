@@ -91,6 +91,8 @@ def bind_descriptor(recipe: Recipe, descriptor: dict) -> Binding:
             raise InputError(f"{recipe.type_name} names an instance's role credentials, not an IAM user",
                              field="resource.kind", fix="bind the instance (or its role)")
     slot = _SLOT[kind]
+    if recipe.family in ("iam-api", "s3-api") and kind == "instance":
+        slot = "principal"  # the instance's role credentials made the call
     if recipe.family == "custom-detection" and kind in ("instance", "bucket"):
         slot = "affected"
     if recipe.family == "attack-sequence":
@@ -170,27 +172,30 @@ class SectionBuilder:
             spec = recipe.spec
             posture = spec.bucket if isinstance(spec, ApiSpec) and spec.bucket else "private"
             return {"resourceType": "S3Bucket", "accessKeyDetails": self._caller(recipe, slots, rng),
-                    "s3BucketDetails": [resources.s3_bucket_detail(self._slot(slots, "bucket"), posture,
+                    "s3BucketDetails": [resources.s3_bucket_detail(self._slot(slots, "bucket", rng), posture,
                                                                    self.region, self.account)]}
         if family == "kubernetes-api":
             return self._kubernetes(recipe, slots, rng)
         if family == "rds-login":
-            return self._rds(resource_type, self._slot(slots, "db"), rng)
+            return self._rds(resource_type, self._slot(slots, "db", rng), rng)
         if family == "lambda-network":
-            return {"resourceType": "Lambda", "lambdaDetails": resources.lambda_details(self._slot(slots, "function"))}
+            return {"resourceType": "Lambda", "lambdaDetails": resources.lambda_details(self._slot(slots, "function", rng))}
         if family == "backup-malware":
             return self._backup(resource_type, slots, rng)
         if family == "s3-object-malware":
-            return self._s3_object(self._slot(slots, "bucket"), rng)
+            return self._s3_object(self._slot(slots, "bucket", rng), rng)
         section = self._workload(resource_type, slots, rng)
         if family == "ebs-malware":
             host = slots.get("instance") or {}
             section["ebsVolumeDetails"] = resources.ebs_volume_details(host, rng, self.region, self.account)
         return section
 
-    def _slot(self, slots: dict[str, dict], name: str) -> dict:
+    _FLEET_KIND = {"bucket": "bucket", "db": "db_instance", "function": "function", "principal": "user"}
+
+    def _slot(self, slots: dict[str, dict], name: str, rng: random.Random) -> dict:
+        """The bound or fleet descriptor for a slot; a bound finding borrows the members it was not given."""
         if name not in slots:
-            raise KeyError(name)
+            slots[name] = self.fleet.member(self._FLEET_KIND[name], below(rng, FLEET_SIZE))
         return slots[name]
 
     def _caller(self, recipe: Recipe, slots: dict[str, dict], rng: random.Random) -> dict:

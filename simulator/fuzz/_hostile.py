@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from simulator.catalog import retired_types
+from simulator.catalog import active_types, retired_types
 from simulator.findings import aggregate_update, generate_finding, ids, wrap_in_envelope
 from simulator.findings.recipes import recipe_for
 from simulator.findings.wire import dumps
@@ -227,7 +227,8 @@ def _time_reversed(finding: dict, choose: Chooser, rng: random.Random) -> tuple[
 
 def _type_resource_mismatch(finding: dict, choose: Chooser, rng: random.Random) -> tuple[dict, str, tuple]:
     """An EC2 finding about an access key (or the reverse): acting on the named resource acts on the wrong kind."""
-    if finding["resource"].get("resourceType") == "Instance":
+    allowed = active_types()[finding["type"]].resource_types
+    if "Instance" in allowed:
         finding["resource"] = {"resourceType": "AccessKey", "accessKeyDetails": {
             "accessKeyId": ids.access_key_id(rng), "principalId": ids.unique_id("AIDA", rng),
             "userType": "IAMUser", "userName": "admin"}}
@@ -240,7 +241,8 @@ def _oversize(over: bool) -> Callable[[dict, Chooser, random.Random], tuple[dict
     def make(finding: dict, choose: Chooser, rng: random.Random) -> tuple[dict, str, tuple]:
         event = wrap_in_envelope(finding, rng=rng)
         size = len(dumps(event).encode())
-        target = EVENTBRIDGE_LIMIT + choose.integer(1, 4096) if over else EVENTBRIDGE_LIMIT - choose.integer(64, 2048)
+        # Over: even the bare finding (without its envelope) is past the limit. Near: the event still fits.
+        target = EVENTBRIDGE_LIMIT + choose.integer(1024, 4096) if over else EVENTBRIDGE_LIMIT - choose.integer(64, 2048)
         padding = max(0, target - size - len(',"x"'))
         finding["description"] = finding.get("description", "") + " " + "A" * max(0, padding - 1)
         return finding, "$.description", ()

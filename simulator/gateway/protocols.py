@@ -203,7 +203,7 @@ def _form_params(request: WireRequest, body: bytes) -> dict[str, Any]:
 
 
 def _parse_pairs(text: str) -> list[tuple[str, str]]:
-    result = []
+    result: list[tuple[str, str]] = []
     for key, values in parse_qs(text, keep_blank_values=True).items():
         result.extend((key, value) for value in values)
     return result

@@ -18,6 +18,7 @@ import logging
 import socket
 import socketserver
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -123,7 +124,7 @@ class Gateway:
         if self._server is None:
             raise SandboxError("gateway: not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> str:
         """Listen and serve in a background thread; returns the gateway's ``http://127.0.0.1:PORT``."""
@@ -175,8 +176,15 @@ class Gateway:
             return None
 
     def serve_local(self, call: CallInfo, request: WireRequest) -> LocalResponse | None:
+        """The answer of the first local handler that takes the call; an AWS InternalFailure if one breaks."""
         for handler in self.local_handlers(call.service):
-            response = handler(call, request)
+            try:
+                response = handler(call, request)
+            except Exception as error:  # the caller gets an AWS error it can handle, the harness the reason
+                self.errors.append(f"local {call.service}:{call.operation} failed: {error!r}")
+                logger.exception("local handler failed")
+                status, headers, body = error_response(call.protocol, "InternalFailure", str(error), 500)
+                return LocalResponse(status, headers, body)
             if response is not None:
                 return response
         return None
@@ -233,7 +241,17 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def server_bind(self) -> None:
         # Plain bind: HTTPServer's version does a reverse DNS lookup of the address.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is routine; anything else is kept for the harness, never printed raw."""
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            logger.debug("gateway connection from %s ended: %r", client_address, error)
+            return
+        self.gateway.errors.append(f"gateway failed on a request from {client_address}: {error!r}")
+        logger.error("gateway failed on a request", exc_info=error)
 
     def track(self, connection: socket.socket, *, open_: bool) -> None:
         with self._connections_lock:

@@ -36,3 +36,12 @@ def sandbox_client(sandbox: Sandbox, service: str) -> Any:
                 service, endpoint_url=sandbox.endpoint_url, config=_POLL_CONFIG
             )
         return client
+
+
+def drop_clients(sandbox: Sandbox) -> None:
+    """Forget the clients of a sandbox that is going away (a long run builds many sandboxes)."""
+    identity = (sandbox.endpoint_url, sandbox.region, sandbox.credentials.access_key_id)
+    with _lock:
+        _sessions.pop(identity, None)
+        for key in [key for key in _clients if key[:3] == identity]:
+            del _clients[key]

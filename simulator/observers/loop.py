@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError
 
 from simulator.observers.base import Observer
+from simulator.observers.clients import drop_clients
 from simulator.targets.base import Sandbox
 
 DEFAULT_POLL_INTERVAL = 0.05
@@ -133,11 +134,12 @@ class ObservationLoop:
         return result
 
     def cleanup(self) -> None:
-        """Let every observer remove what it set up in the sandbox."""
+        """Let every observer remove what it set up in the sandbox, then drop the polling clients."""
         for observer in self.observers.values():
             # Clean-up of a sandbox about to be discarded: a failure here has nothing to report.
             with contextlib.suppress(ClientError, BotoCoreError):
                 observer.cleanup(self.sandbox)
+        drop_clients(self.sandbox)
 
     # -- internals -----------------------------------------------------------------------------------
 

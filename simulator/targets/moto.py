@@ -37,6 +37,8 @@ CHILD_SCRIPT = Path(__file__).with_name("moto_child.py")
 DEFAULT_PRELOAD = ("ec2", "iam")
 # What the harness signs with; moto accepts any key and maps unknown ones to the sandbox account.
 HARNESS_CREDENTIALS = Credentials("AKIAGDSIMHARNESS0001", "gdsim-harness-secret-key")
+# The key moto signs its own calls with (Step Functions tasks), e.g. to label them in the journal.
+MOTO_INTERNAL_ACCESS_KEY = "ak"
 _WARM_CALLS = {
     "ec2": "Action=DescribeAvailabilityZones&Version=2016-11-15",
     "iam": "Action=ListRoles&Version=2010-05-08&MaxItems=1",
@@ -58,7 +60,6 @@ def _child_environment(*, account_id: str, load_managed_policies: bool, extra_en
         # moto 5.2.5 reads this switch from the environment only: /moto-api/config ignores an "iam" key.
         "MOTO_IAM_LOAD_MANAGED_POLICIES": "true" if load_managed_policies else "false",
         "MOTO_ACCOUNT_ID": account_id,
-        "PYTHONDONTWRITEBYTECODE": "1",
     })
     env.update(extra_env)
     return env
@@ -383,6 +384,11 @@ class MotoForkServer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None else None
 
     def start(self) -> None:
         """Launch the fork server and wait until moto is loaded and warm (a second or two)."""

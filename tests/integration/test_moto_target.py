@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from simulator.errors import SandboxError
 from simulator.gateway import Gateway, Journal
 from simulator.targets.base import Sandbox
-from simulator.targets.moto import MotoForkServer, MotoTarget
+from simulator.targets.moto import MOTO_INTERNAL_ACCESS_KEY, MotoForkServer, MotoTarget
 from simulator.targets.procutil import process_alive
 
 pytestmark = pytest.mark.integration
@@ -118,7 +118,8 @@ def test_step_functions_task_calls_can_be_routed_through_the_gateway(sandbox: Sa
         finally:
             target.route_internal_calls(sandbox.endpoint_url or "")
         published = [entry for entry in gateway.journal.entries() if entry.operation == "Publish"]
-    assert [(entry.service, entry.resource_ids) for entry in published] == [("sns", (topic,))]
+    assert [(entry.service, entry.resource_ids, entry.caller) for entry in published] == [
+        ("sns", (topic,), MOTO_INTERNAL_ACCESS_KEY)]
 
 
 def test_interpreter_off_leaves_executions_running() -> None:
@@ -254,7 +255,7 @@ def test_fork_server_and_its_sandboxes_die_with_the_harness() -> None:
         server.start()
         target = server.target()
         target.start()
-        print(server._process.pid, target.pid, flush=True)
+        print(server.pid, target.pid, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     harness = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,

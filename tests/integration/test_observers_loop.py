@@ -204,3 +204,19 @@ def test_stop_ends_the_loop_early(sandbox: Sandbox) -> None:
     timer.join()
     assert not observations["stop"].met
     assert loop.finished_mono is not None and loop.finished_mono < loop.deadline_mono
+
+
+def test_cleanup_removes_the_harness_queues(sandbox: Sandbox) -> None:
+    arn = sandbox_client(sandbox, "sns").create_topic(Name="ir-oncall-cleanup")["TopicArn"]
+    env = environment({"kind": "topic", "name": "ir-oncall", "id": arn, "arn": arn})
+    observer = create_observer("notification_delivered", {"topic": "ir-oncall"}, env, {"id": "f6"})
+    observer.prepare(sandbox)
+    queue_url = observer.listener.queue_url
+    assert queue_url in sandbox_client(sandbox, "sqs").list_queues().get("QueueUrls", [])
+    injected = time.monotonic()
+    loop = ObservationLoop(sandbox, Journal(), {"notify": observer}, injected_mono=injected,
+                           deadline_mono=injected)
+    loop.run()
+    loop.cleanup()
+    assert queue_url not in sandbox_client(sandbox, "sqs").list_queues().get("QueueUrls", [])
+    assert sandbox_client(sandbox, "sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []

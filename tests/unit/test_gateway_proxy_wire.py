@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from simulator.errors import SandboxError
-from simulator.gateway import Fault, Gateway, Journal, RequestInfo
+from simulator.gateway import CallInfo, Fault, Gateway, Journal, LocalResponse, RequestInfo, WireRequest
 
 SIGNED = ("AWS4-HMAC-SHA256 Credential=AKIAWIRETEST00000001/20240101/us-east-1/ec2/aws4_request, "
           "SignedHeaders=host, Signature=0")
@@ -283,3 +283,39 @@ def test_stop_is_idempotent_and_frees_the_port(upstream: str) -> None:
 def test_only_http_upstreams_are_accepted() -> None:
     with pytest.raises(SandboxError, match="http://"):
         Gateway("https://example.com", Journal())
+
+
+SNS_SIGNED = SIGNED.replace("/ec2/", "/sns/")
+
+
+def test_local_handlers_answer_their_calls_and_leave_the_rest(gateway: Gateway) -> None:
+    def publish_here(call: CallInfo, request: WireRequest) -> LocalResponse | None:
+        if call.operation != "Publish":
+            return None
+        return LocalResponse(200, {"Content-Type": "text/xml"}, b"<PublishResponse>local</PublishResponse>")
+
+    gateway.serve_locally("sns", publish_here)
+    connection = connect(gateway)
+    headers = {"Authorization": SNS_SIGNED, "Content-Type": "application/x-www-form-urlencoded"}
+    connection.request("POST", "/", body=b"Action=Publish&TopicArn=t&Message=m", headers=headers)
+    assert connection.getresponse().read() == b"<PublishResponse>local</PublishResponse>"
+    connection.request("POST", "/", body=b"Action=ListTopics", headers=headers)
+    assert echoed(connection.getresponse())["body"] == b"Action=ListTopics"  # forwarded
+    assert [entry.operation for entry in gateway.journal.entries()[-2:]] == ["Publish", "ListTopics"]
+    connection.close()
+
+
+def test_a_broken_local_handler_answers_an_aws_internal_failure(gateway: Gateway) -> None:
+    def broken(call: CallInfo, request: WireRequest) -> LocalResponse | None:
+        raise RuntimeError("handler bug")
+
+    gateway.serve_locally("sns", broken)
+    connection = connect(gateway)
+    connection.request("POST", "/", body=b"Action=ListTopics",
+                       headers={"Authorization": SNS_SIGNED, "Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    assert response.status == 500
+    assert b"<Code>InternalFailure</Code>" in response.read()
+    assert gateway.journal.entries()[-1].error_code == "InternalFailure"
+    assert any("handler bug" in error for error in gateway.errors)
+    connection.close()
