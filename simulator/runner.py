@@ -37,6 +37,10 @@ class RunOptions:
     endpoint_url: str | None = None
     chaos: str | None = None
     progress: Callable[[str], None] | None = None
+    # A warm emulator to fork sandboxes from (run --all); None starts a fresh emulator per scenario.
+    fork_server: Any = None
+    # Set to end every scenario's observation early (Ctrl-C while scenarios run in threads).
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -49,6 +53,8 @@ def new_run_id() -> str:
 
 def make_target(options: RunOptions) -> Target:
     if options.target == "moto":
+        if options.fork_server is not None:
+            return options.fork_server.target()  # type: ignore[no-any-return]
         from simulator.targets.moto import MotoTarget
 
         return MotoTarget()
@@ -93,19 +99,21 @@ def run_scenario(scenario: Scenario, options: RunOptions, run_id: str) -> Any:
 
 
 def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib.ExitStack) -> Any:
-    from simulator.delivery import FunctionRuntime, inject_event, install_rule
-    from simulator.findings import generate_finding, wrap_in_envelope
-    from simulator.gateway import Gateway, Journal
-    from simulator.observers import create_observer
-    from simulator.provision import provision, take_inventory
-    from simulator.reports import ScenarioResult
-    from simulator.verdicts import evaluate_invariants, judge_steps
-
     rng = random.Random(f"{options.seed}:{scenario.id}")
     target = make_target(options)
     stack.callback(target.stop)
     options.say(f"starting {target.name} sandbox")
     sandbox = target.start()
+
+    # The emulator loads its services in the background meanwhile: import the rest of the harness now.
+    from simulator.delivery import FunctionRuntime, inject_event, install_rule, warm_delivery
+    from simulator.findings import generate_finding, wrap_in_envelope
+    from simulator.gateway import Gateway, Journal
+    from simulator.observers import ObservationLoop, create_observer
+    from simulator.provision import provision, take_inventory
+    from simulator.reports import ScenarioResult
+    from simulator.verdicts import evaluate_invariants, judge_steps
+
     if hasattr(target, "warm"):
         target.warm()
 
@@ -120,6 +128,8 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     gateway.label_caller(responder_credentials.access_key_id, "responder")
 
     handler = options.responder or scenario.responder.handler
+    if options.target == "moto":
+        warm_delivery(sandbox, run_id)  # moto builds its pattern parser on the first delivery: keep it out of SLAs
     route = install_rule(sandbox, scenario.responder.rule.name, scenario.responder.rule.event_pattern, run_id)
     runtime = FunctionRuntime(
         handler,
@@ -160,12 +170,10 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         injections.append(inject_event(sandbox, wrap_in_envelope(finding, rng=rng)))
     injected_mono = injections[0].mono
 
-    from simulator.observers import ObservationLoop
-
     longest_sla = max((step.within_seconds for step in scenario.steps), default=0.0)
     window = longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale
     loop = ObservationLoop(sandbox, journal, observers, injected_mono=injected_mono,
-                           deadline_mono=injected_mono + window)
+                           deadline_mono=injected_mono + window, stop_event=options.cancel)
     options.say("observing")
     stack.callback(loop.cleanup)
     observations = loop.run()

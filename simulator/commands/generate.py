@@ -31,8 +31,8 @@ from simulator.findings.envelope import envelope_line, event_header, publishing_
 from simulator.findings.factory import check_account, check_region
 from simulator.findings.ids import rng_uuid
 from simulator.findings.wire import dumps
-from simulator.fuzz import hostile_variant
 from simulator.fuzz._choosers import RandomChooser
+from simulator.fuzz._hostile import hostile_variant
 from simulator.fuzz._valid import apply_mutations
 
 # With --seed and no --now, findings are dated relative to this instant so a seed reproduces every byte.
@@ -216,8 +216,10 @@ def _hostile_lines(rng: random.Random, type_name: str, account: str, region: str
         return
     if envelope:
         try:
+            parse_iso(hostile.finding["updatedAt"])
             event = wrap_in_envelope(hostile.finding, rng=rng)
-        except InputError:
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # No readable updatedAt to publish after: date the event by the run, keeping it reproducible.
             event = wrap_in_envelope(hostile.finding, rng=rng, time=_datetime(moment))
         yield dumps(event), label
     else:

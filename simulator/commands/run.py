@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.errors import UsageError
 from simulator.paths import REPORTS_DIR
 from simulator.runner import DEFAULT_TIME_SCALE, RunOptions, new_run_id, run_scenario
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
 TARGETS = ("moto", "localstack", "aws")
 
@@ -70,15 +76,43 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.seed is not None:
         options.seed = args.seed
-    results = []
-    for scenario in scenarios:
-        options.say(f"[{scenario.id}] {scenario.title}")
-        results.append(run_scenario(scenario, options, run_id))
+    results = _run_all(scenarios, options, run_id, jobs=args.jobs)
     report = RunReport(run_id=run_id, target=args.target, time_scale=options.time_scale,
-                       seed=options.seed, scenarios=results)
+                       seed=options.seed, scenarios=results, responder=args.responder)
     report_dir = args.report_dir or (REPORTS_DIR / run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
     write_json(report, report_dir / "report.json")
     print(render_table(report))
     print(f"\nreport: {report_dir / 'report.json'}")
     return 0 if report.passed else 1
+
+
+def _run_all(scenarios: list, options: RunOptions, run_id: str, *, jobs: int) -> list:
+    """Run scenarios, in parallel threads when jobs > 1; results keep the scenarios' order."""
+    if len(scenarios) == 1:
+        options.say(f"[{scenarios[0].id}] {scenarios[0].title}")
+        return [run_scenario(scenarios[0], options, run_id)]
+    from simulator.targets.moto import MotoForkServer
+
+    with contextlib.ExitStack() as stack:
+        if options.target == "moto":
+            # One warm emulator forks a fresh, isolated sandbox per scenario in milliseconds.
+            options.fork_server = stack.enter_context(MotoForkServer())
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scenario") as pool:
+            futures = [
+                pool.submit(_run_one, scenario, options, f"{run_id}-{scenario.id}") for scenario in scenarios
+            ]
+            try:
+                return [future.result() for future in futures]
+            except KeyboardInterrupt:
+                options.cancel.set()
+                for future in futures:
+                    future.cancel()
+                raise
+
+
+def _run_one(scenario: Scenario, options: RunOptions, run_id: str) -> object:
+    if options.cancel.is_set():
+        raise KeyboardInterrupt
+    options.say(f"[{scenario.id}] {scenario.title}")
+    return run_scenario(scenario, options, run_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from simulator.errors import InputError
 from simulator.findings import ids
-from simulator.findings.clock import iso_seconds, parse_iso, to_ms
+from simulator.findings.clock import iso_seconds, now_ms, parse_iso, to_ms
 from simulator.findings.values import between
 from simulator.findings.wire import dumps
 
@@ -40,7 +40,8 @@ def envelope_fields(finding: dict, *, rng: random.Random | None = None, time: da
                              f"{_text(finding, 'updatedAt')}", field="time",
                              fix="GuardDuty publishes a finding after it is updated; use a later time")
     else:
-        event_ms = (updated if updated is not None else 0) + publishing_delay(rng)
+        # A finding without a readable updatedAt (hostile input) is published "now".
+        event_ms = (updated if updated is not None else now_ms()) + publishing_delay(rng)
     if rng is not None:
         event_id = ids.rng_uuid(rng)
     else:

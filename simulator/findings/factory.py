@@ -17,12 +17,13 @@ from simulator.catalog import SEVERITY_BANDS
 from simulator.errors import InputError
 from simulator.findings import ids
 from simulator.findings.actions import Context
-from simulator.findings.binding import SectionBuilder, bind_descriptor, fill_from_fleet, fleet_binding, summarize
+from simulator.findings.binding import bind_descriptor, fill_from_fleet, fleet_binding
 from simulator.findings.clock import iso_ms, now_ms, to_ms
 from simulator.findings.fleet import Fleet
 from simulator.findings.occurrences import Occurrence, occurrence
 from simulator.findings.pools import pools_for
 from simulator.findings.recipes import Recipe, recipe_for
+from simulator.findings.sections import SectionBuilder, summarize
 from simulator.findings.values import below, between
 from simulator.findings.wire import dumps
 
@@ -106,6 +107,12 @@ class FindingFactory:
             _check_severity(recipe, severity)
         section, section_json, subject, slots = self._section(recipe, resource, rng, moment)
         occ = occurrence(recipe, subject, slots, section, self.ctx, rng, moment, detector=self.detector)
+        if severity is not None:
+            # An asked-for severity picks the activity that implies it (a High SSH brute force is outbound).
+            for _ in range(32):
+                if occ.label is None or _in_band(severity, occ.label):
+                    break
+                occ = occurrence(recipe, subject, slots, section, self.ctx, rng, moment, detector=self.detector)
         finding_id = ids.finding_id(rng)
         count, created, updated, first_seen, last_seen = timeline(rng, moment)
         if severity is None:
@@ -197,6 +204,11 @@ def additional_info(info: dict, sample: bool) -> dict:
         return _PLAIN_INFO[bool(sample)]  # shared: serialised, never mutated
     flat = {**info, "sample": sample}
     return {**flat, "value": _dumps(flat), "type": "default"}
+
+
+def _in_band(severity: float, label: str) -> bool:
+    low, high = SEVERITY_BANDS[label]
+    return low <= severity <= high
 
 
 def _check_severity(recipe: Recipe, severity: float) -> None:

@@ -25,8 +25,9 @@ def finding_id(rng: random.Random) -> str:
 
 
 def ec2_id(prefix: str, rng: random.Random) -> str:
-    """i-, eni-, sg-, subnet-, vpc-, ami-, vol-, snap- ids: the prefix and 17 hex digits."""
-    return f"{prefix}-{hex_digits(rng, 17)}"
+    """i-, eni-, sg-, subnet-, vpc-, ami-, vol-, snap- ids: the prefix and 17 hex digits, the first a 0
+    as in every long-format EC2 id."""
+    return f"{prefix}-0{hex_digits(rng, 16)}"
 
 
 def _chars(rng: random.Random, alphabet: str, count: int) -> str:

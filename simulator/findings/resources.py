@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 
 from simulator.findings import ids
-from simulator.findings.clock import epoch_seconds
+from simulator.findings.clock import epoch_seconds, iso_ms, parse_iso
 from simulator.findings.synthetic import public_dns
+from simulator.findings.values import below
 
 
 def tags(mapping: dict | None) -> list[dict]:
@@ -49,9 +50,19 @@ def _interfaces_of(instance: dict) -> list[dict]:
              "ipv6_addresses": []}]
 
 
+def _guardduty_time(value: object) -> str:
+    """An ISO-8601 time as GuardDuty writes it (2016-08-02T02:05:06.000Z); EC2's own form has an offset."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return iso_ms(parse_iso(value))
+    except ValueError:
+        return value
+
+
 def instance_details(instance: dict, region: str) -> dict:
     wire: dict = {"instanceId": instance["id"], "instanceType": instance.get("instance_type", "t3.micro"),
-                  "launchTime": instance.get("launch_time") or "", "platform": instance.get("platform")}
+                  "launchTime": _guardduty_time(instance.get("launch_time")), "platform": instance.get("platform")}
     profile = instance.get("instance_profile")
     if profile:
         wire["iamInstanceProfile"] = {"arn": profile.get("arn", ""), "id": profile.get("id", "")}
@@ -221,7 +232,7 @@ def ebs_volume_details(instance: dict, rng: random.Random, region: str, account:
     for volume in volumes:
         scanned.append({"volumeArn": f"arn:{partition}:ec2:{region}:{account}:volume/{volume['id']}",
                         "volumeType": "gp3", "deviceName": volume.get("device", "/dev/xvda"),
-                        "volumeSizeInGB": volume.get("size_gb", 8 * (1 + rng.randrange(8))),
+                        "volumeSizeInGB": volume.get("size_gb") or 8 * (1 + below(rng, 8)),
                         "encryptionType": "UNENCRYPTED",
                         "snapshotArn": f"arn:{partition}:ec2:{region}:{account}:snapshot/{ids.ec2_id('snap', rng)}"})
     return {"scannedVolumeDetails": scanned, "skippedVolumeDetails": []}

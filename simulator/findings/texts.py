@@ -139,7 +139,7 @@ def _api_texts(recipe: Recipe, subject: dict[str, str], facts: Facts) -> tuple[s
 
 
 def _runtime_title(name: str) -> str:
-    words = []
+    words: list[str] = []
     for char in name.split(".")[0]:
         if char.isupper() and words:
             words.append(" ")

@@ -17,20 +17,24 @@ Hostile variants break one thing each and say which (``ATTACKS``). The seeded ``
 ``hostile_variant`` give the same kinds of input without hypothesis (``simulate generate --fuzz``).
 """
 
+from typing import Any
+
 from simulator.fuzz._hostile import ATTACKS, Attack, hostile_variant
 from simulator.fuzz._model import HostileFinding
-from simulator.fuzz._strategies import (
-    FAMILY_MUTATIONS,
-    FAMILY_STRATEGIES,
-    GENERIC_MUTATIONS,
-    VARIANTS,
-    findings,
-    hostile_findings,
-    plain_findings,
-    register_family,
-    strategy_for,
-)
 from simulator.fuzz._valid import VALID_MUTATIONS, valid_variant
+
+# The strategies need hypothesis; load them on first use so the seeded functions (and the CLI) start fast.
+_STRATEGY_NAMES = frozenset({"FAMILY_MUTATIONS", "FAMILY_STRATEGIES", "GENERIC_MUTATIONS", "VARIANTS", "findings",
+                             "hostile_findings", "plain_findings", "register_family", "strategy_for"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STRATEGY_NAMES:
+        from simulator.fuzz import _strategies
+
+        return getattr(_strategies, name)
+    raise AttributeError(f"module 'simulator.fuzz' has no attribute {name!r}")
+
 
 __all__ = [
     "ATTACKS",

@@ -242,7 +242,10 @@ def _oversize(over: bool) -> Callable[[dict, Chooser, random.Random], tuple[dict
         event = wrap_in_envelope(finding, rng=rng)
         size = len(dumps(event).encode())
         # Over: even the bare finding (without its envelope) is past the limit. Near: the event still fits.
-        target = EVENTBRIDGE_LIMIT + choose.integer(1024, 4096) if over else EVENTBRIDGE_LIMIT - choose.integer(64, 2048)
+        if over:
+            target = EVENTBRIDGE_LIMIT + choose.integer(1024, 4096)
+        else:
+            target = EVENTBRIDGE_LIMIT - choose.integer(64, 2048)
         padding = max(0, target - size - len(',"x"'))
         finding["description"] = finding.get("description", "") + " " + "A" * max(0, padding - 1)
         return finding, "$.description", ()

@@ -306,7 +306,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         ids = resource_ids(call.service, call.operation, call.params)
         context = CallContext(self.client_address[0], headers.get("user-agent", ""), str(uuid.uuid4()))
 
-        upstream: socket.socket | None = None
         fault = gateway.ask_fault_hook(RequestInfo(
             call.service, call.operation, call.region, call.caller, call.protocol, call.params, ids,
             call.mutating, self.command, path, headers,
@@ -317,36 +316,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             gateway.record(call, ids, 0, None, fault.name, mono_start, context)
             self._reset()
             return
-        if fault is not None and fault.status is not None:
-            status, reason = fault.status, _reason(fault.status)
-            response_headers = list(fault.headers.items())
-            response_body = fault.body
-        else:
-            local = gateway.serve_local(call, request)
-            if local is not None:
-                status, reason = local.status, _reason(local.status)
-                response_headers, response_body = list(local.headers.items()), local.body
-            else:
-                try:
-                    status, reason, response_headers, response_body, upstream = gateway.forward(
-                        request, raw_target, self.headers.items())
-                except (OSError, http.client.HTTPException) as error:
-                    gateway.errors.append(f"sandbox unreachable for {call.service}:{call.operation}: {error!r}")
-                    status, plain_headers, response_body = error_response(
-                        call.protocol, "ServiceUnavailable", f"sandbox unreachable: {error}", 503)
-                    reason, response_headers = _reason(status), list(plain_headers.items())
-        code = error_code(status, _lower(response_headers), _plain(response_headers, response_body)) \
-            if status >= 300 else None
-        if call.mutating and status < 300:
-            created = created_resources(call.service, call.operation, status,
-                                        _plain(response_headers, response_body))
-            context = dataclasses.replace(context, created=created)
-        gateway.record(call, ids, status, code, fault.name if fault else None, mono_start, context)
+        status, reason, response_headers, response_body, upstream = self._answer(call, request, raw_target, fault)
         try:
+            plain = _plain(response_headers, response_body)
+            code = error_code(status, _lower(response_headers), plain) if status >= 300 else None
+            if call.mutating and status < 300:
+                context = dataclasses.replace(
+                    context, created=created_resources(call.service, call.operation, status, plain))
+            # Journaled before the client has its answer, so whoever saw the call return finds it.
+            gateway.record(call, ids, status, code, fault.name if fault else None, mono_start, context)
             self._respond(status, reason, response_headers, response_body)
         finally:
             if upstream is not None:
                 upstream.close()
+
+    def _answer(self, call: CallInfo, request: WireRequest, raw_target: str, fault: Fault | None,
+                ) -> tuple[int, str, list[tuple[str, str]], bytes, socket.socket | None]:
+        """The response: the fault's canned one, a local API's, or the sandbox's (with its open socket)."""
+        gateway = self.server.gateway
+        if fault is not None and fault.status is not None:
+            return fault.status, _reason(fault.status), list(fault.headers.items()), fault.body, None
+        local = gateway.serve_local(call, request)
+        if local is not None:
+            return local.status, _reason(local.status), list(local.headers.items()), local.body, None
+        try:
+            return gateway.forward(request, raw_target, self.headers.items())
+        except (OSError, http.client.HTTPException) as error:
+            gateway.errors.append(f"sandbox unreachable for {call.service}:{call.operation}: {error!r}")
+            status, headers, body = error_response(call.protocol, "ServiceUnavailable",
+                                                   f"sandbox unreachable: {error}", 503)
+            return status, _reason(status), list(headers.items()), body, None
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,6 +36,9 @@ class Sandbox:
     account_id: str
     credentials: Credentials
     extras: dict[str, Any] = field(default_factory=dict)
+    # Creating a boto3 client costs 50-200 ms (model loading); clients are thread-safe, so keep one each.
+    _clients: dict[tuple[str, str | None, Credentials], Any] = field(default_factory=dict, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def session(self, credentials: Credentials | None = None) -> boto3.session.Session:
         creds = credentials or self.credentials
@@ -47,10 +51,14 @@ class Sandbox:
 
     def client(self, service: str, *, endpoint_url: str | None = None,
                credentials: Credentials | None = None) -> Any:
-        """A boto3 client for the sandbox (or for ``endpoint_url``, e.g. the gateway in front of it)."""
-        return self.session(credentials).client(
-            service, endpoint_url=endpoint_url or self.endpoint_url, config=_EMULATOR_CONFIG
-        )
+        """A cached boto3 client for the sandbox (or for ``endpoint_url``, e.g. the gateway in front of it)."""
+        creds = credentials or self.credentials
+        url = endpoint_url or self.endpoint_url
+        key = (service, url, creds)
+        with self._clients_lock:
+            if key not in self._clients:
+                self._clients[key] = self.session(creds).client(service, endpoint_url=url, config=_EMULATOR_CONFIG)
+            return self._clients[key]
 
 
 class Target(Protocol):

@@ -201,7 +201,8 @@ class MotoTarget:
     about a second on its first call); ``warm`` waits for them. AWS managed IAM policies are loaded, the
     Step Functions interpreter is switched on through ``/moto-api/config``, and EC2's ~1,300 built-in AMIs
     and snapshots are left out (``MOTO_EC2_LOAD_DEFAULT_AMIS=false``; ``RunInstances`` accepts any
-    ``ImageId`` regardless). With ``fork_server`` the sandbox is forked from an already warm moto.
+    ``ImageId`` regardless). With ``fork_server`` the sandbox is forked from an already warm moto, and
+    region, account, preloaded services, managed policies and environment are the fork server's.
     """
 
     name = "moto"

@@ -309,7 +309,7 @@ def _count(ctx: Context) -> Iterator[Issue]:
         yield Issue(ctx.path("service", "count"), f"{count}; a finding has occurred at least once", "count")
 
 
-@rule("severity-band", "severity lies in the type's documented band (the whole scale where it varies)")
+@rule("severity-band", "severity lies in the type's documented band(s); the whole Low-High scale for Low* types")
 def _severity_band(ctx: Context) -> Iterator[Issue]:
     severity = ctx.number("severity")
     if severity is None:
@@ -337,7 +337,9 @@ def _band_labels(name: str) -> tuple[str, ...] | None:
     finding_type = active_types().get(name)
     if finding_type is not None:
         labels: tuple[str, ...] = finding_type.severity_labels
-        if finding_type.severity_varies:
+        if finding_type.severity_varies and len(labels) == 1:
+            # "Low*": the documented default, which the detail can move anywhere on the Low-High scale.
+            # A list ("Medium|High") names every severity the type's signals carry, so it stands as is.
             labels = ("Low", "Medium", "High", *(("Critical",) if "Critical" in labels else ()))
         return tuple(sorted({*labels, *PAST_SEVERITY_LABELS.get(name, ())}, key=_BAND_ORDER.index))
     retired = retired_types().get(name)
@@ -384,6 +386,8 @@ def _action_type(ctx: Context) -> Iterator[Issue]:
     allowed, required = allowed_actions(finding_type)
     if allowed is None:
         return
+    if not isinstance(ctx.get("service"), dict):
+        return  # missing or mistyped: the service rule or the shape check says so
     action = ctx.get("service", "action")
     action_type = ctx.text("service", "action", "actionType")
     expected = " or ".join(sorted(allowed))

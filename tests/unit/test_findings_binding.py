@@ -129,6 +129,14 @@ def test_attack_sequences_name_the_bound_actor() -> None:
     assert actor["id"] == "IAMUser/leaky" and actor["user"]["credentialUid"] == "AKIAEXAMPLEKEY000001"
 
 
+def test_ec2_launch_times_are_written_the_way_guardduty_writes_them() -> None:
+    provisioned = {**INSTANCE, "launch_time": "2026-11-29T14:30:05+00:00",
+                   "volumes": [{"id": "vol-0aaaabbbbccccdddd", "device": "/dev/xvda", "size_gb": None}]}
+    finding = make("Execution:EC2/MaliciousFile", provisioned)
+    assert finding["resource"]["instanceDetails"]["launchTime"] == "2026-11-29T14:30:05.000Z"
+    assert finding["resource"]["ebsVolumeDetails"]["scannedVolumeDetails"][0]["volumeSizeInGB"] >= 8
+
+
 def test_a_minimal_descriptor_still_binds() -> None:
     finding = make("Trojan:EC2/DropPoint", {"kind": "instance", "id": "i-0fedcba9876543210", "private_ip": "10.9.9.9"})
     details = finding["resource"]["instanceDetails"]

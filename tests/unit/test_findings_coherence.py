@@ -74,8 +74,9 @@ def problems(finding: dict) -> list[str]:
     expect(finding["schemaVersion"] == "2.0", "schemaVersion")
     expect(bool(HEX32.match(finding["id"])), "id is not 32 lowercase hex")
     expect(bool(HEX32.match(service["detectorId"])), "detectorId is not 32 lowercase hex")
-    expect(finding["arn"] == f"arn:{finding['partition']}:guardduty:{finding['region']}:{finding['accountId']}:"
-                             f"detector/{service['detectorId']}/finding/{finding['id']}", "arn does not name the finding")
+    arn = (f"arn:{finding['partition']}:guardduty:{finding['region']}:{finding['accountId']}:"
+           f"detector/{service['detectorId']}/finding/{finding['id']}")
+    expect(finding["arn"] == arn, "arn does not name the finding")
     expect(service["serviceName"] == "guardduty" and service["archived"] is False, "service identity")
     expect(isinstance(service["count"], int) and service["count"] >= 1, "count < 1")
     info = service["additionalInfo"]

@@ -67,6 +67,17 @@ def test_an_explicit_severity_inside_the_band_is_kept(type_name: str, severity: 
     assert generate_finding(type_name, rng=random.Random(1), severity=severity, now=NOW)["severity"] == severity
 
 
+@pytest.mark.parametrize(("type_name", "severity", "direction"), [
+    ("UnauthorizedAccess:EC2/SSHBruteForce", 8.0, "OUTBOUND"), ("UnauthorizedAccess:EC2/SSHBruteForce", 2.0, "INBOUND"),
+    ("Impact:EC2/WinRMBruteForce", 7.5, "OUTBOUND")])
+def test_an_explicit_severity_picks_the_activity_that_implies_it(type_name: str, severity: float,
+                                                                 direction: str) -> None:
+    for seed in range(10):
+        finding = generate_finding(type_name, rng=random.Random(seed), severity=severity, now=NOW)
+        assert finding["severity"] == severity
+        assert finding["service"]["action"]["networkConnectionAction"]["connectionDirection"] == direction
+
+
 @pytest.mark.parametrize("severity", [3.9, 7.0, 0.0, 11.0, True, "5"])
 def test_a_severity_outside_the_band_is_refused(severity: object) -> None:
     with pytest.raises(InputError, match="band") as refused:
@@ -108,3 +119,17 @@ def test_fleet_resources_recur_like_a_real_account_but_vary() -> None:
     instances = [generate_finding("Recon:EC2/Portscan", rng=rng, now=NOW)["resource"]["instanceDetails"]["instanceId"]
                  for _ in range(200)]
     assert 5 < len(set(instances)) <= 8 * 24  # a fleet per pool seed, not a new instance every time
+
+
+def test_synthesized_ids_have_aws_shapes() -> None:
+    import re
+
+    rng = random.Random(6)
+    ec2 = generate_finding("Recon:EC2/Portscan", rng=rng, now=NOW)["resource"]["instanceDetails"]
+    assert re.fullmatch(r"i-0[0-9a-f]{16}", ec2["instanceId"]) and re.fullmatch(r"ami-0[0-9a-f]{16}", ec2["imageId"])
+    eni = ec2["networkInterfaces"][0]
+    assert re.fullmatch(r"eni-0[0-9a-f]{16}", eni["networkInterfaceId"])
+    assert re.fullmatch(r"subnet-0[0-9a-f]{16}", eni["subnetId"]) and re.fullmatch(r"vpc-0[0-9a-f]{16}", eni["vpcId"])
+    key = generate_finding("Recon:IAMUser/TorIPCaller", rng=rng, now=NOW)["resource"]["accessKeyDetails"]
+    assert re.fullmatch(r"(AKIA|ASIA)[A-Z2-7]{16}", key["accessKeyId"])
+    assert re.fullmatch(r"AIDA[A-Z0-9]{17}", key["principalId"])

@@ -71,9 +71,11 @@ def test_explicit_time_and_delegated_administrator_account() -> None:
 
 
 def test_malformed_findings_are_still_wrapped() -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
     event = wrap_in_envelope({"type": 42, "updatedAt": "never"}, rng=random.Random(1))
     assert event["account"] == "000000000000" and event["region"] == "us-east-1"
     assert WHOLE_SECONDS.match(event["time"])
+    assert parse_iso(event["time"]) >= before.timestamp() * 1000  # published "now", not at the epoch
 
 
 # --- aggregation -----------------------------------------------------------------------------------------

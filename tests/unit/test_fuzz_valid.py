@@ -137,3 +137,28 @@ def test_bad_arguments_are_refused() -> None:
         findings(variant="evil")
     with pytest.raises(InputError, match="retired"):
         valid_variant(random.Random(1), "UnauthorizedAccess:EC2/TorIPCaller")
+
+
+@pytest.mark.parametrize(("type_name", "corner"), [
+    ("UnauthorizedAccess:EC2/SSHBruteForce",
+     lambda f: len(f["resource"]["instanceDetails"]["networkInterfaces"]) > 1),
+    ("UnauthorizedAccess:EC2/SSHBruteForce",
+     lambda f: "ipAddressV6" in f["service"]["action"]["networkConnectionAction"]["remoteIpDetails"]),
+    ("Recon:IAMUser/TorIPCaller", lambda f: "remoteAccountDetails" in f["service"]["action"]["awsApiCallAction"]),
+    ("Recon:IAMUser/TorIPCaller", lambda f: f["service"].get("archived") is True),
+    ("Recon:IAMUser/TorIPCaller", lambda f: f["service"].get("additionalInfo", {}).get("sample") is True),
+    ("Trojan:EC2/DropPoint", lambda f: any(not tag["key"].isascii() for tag in
+                                           f["resource"]["instanceDetails"].get("tags", []))),
+    ("Trojan:EC2/DropPoint", lambda f: any(len(tag["value"]) == 256 for tag in
+                                           f["resource"]["instanceDetails"].get("tags", []))),
+    ("Trojan:EC2/DropPoint", lambda f: "title" not in f),
+    ("Recon:EC2/Portscan", lambda f: f["severity"] in (4.0, 6.9)),
+    ("Execution:Runtime/ReverseShell", lambda f: len(f["service"]["runtimeDetails"]["process"]["lineage"]) > 4),
+])
+def test_the_family_strategies_reach_every_corner(type_name: str, corner) -> None:  # type: ignore[no-untyped-def]
+    from hypothesis import Phase, find
+
+    # Finding one example is the point; shrinking it would only cost time.
+    found = find(strategy_for(type_name), corner, settings=settings(max_examples=400, derandomize=True,
+                                                                      database=None, phases=[Phase.generate]))
+    assert validate_finding(found) == []

@@ -128,3 +128,18 @@ def test_stdin_through_the_console_entry_point() -> None:
                                capture_output=True, check=False, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.decode().strip() == "1 finding checked, 0 invalid"
+
+
+def test_a_boto3_get_findings_response_is_named_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    boto3_form = {"AccountId": "123456789012", "Arn": "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/f",
+                  "CreatedAt": "2024-05-01T12:00:00.000Z", "Id": "f", "Region": "us-east-1", "SchemaVersion": "2.0",
+                  "Severity": 5, "Type": "Recon:IAMUser/TorIPCaller", "UpdatedAt": "2024-05-01T12:00:00.000Z",
+                  "Resource": {"ResourceType": "AccessKey"}}
+    path = tmp_path / "get-findings.json"
+    path.write_text(json.dumps({"Findings": [boto3_form], "ResponseMetadata": {"HTTPStatusCode": 200}}))
+    code, out, _ = run([str(path)], capsys)
+    assert code == 1
+    assert out[0].startswith(f"{path}: $.Findings[0]: this is boto3's Python form (PascalCase keys such as "
+                             "'AccountId'), not the wire form GuardDuty sends (camelCase 'accountId')")
+    assert out[0].endswith("[boto3-form]")
+    assert out[1:] == ["1 finding checked, 1 invalid"]

@@ -169,6 +169,11 @@ def test_run_rules_refuses_an_unknown_rule_name() -> None:
         (lambda: {**dns(), "type": "AttackSequence:IAM/CompromisedCredentials"}, 9.0, True),
         (lambda: {**dns(), "type": "AttackSequence:IAM/CompromisedCredentials"}, 10.0, True),
         (lambda: {**dns(), "type": "AttackSequence:IAM/CompromisedCredentials"}, 8.9, False),
+        (lambda: {**dns(), "type": "PrivilegeEscalation:Kubernetes/AnomalousBehavior.RoleBindingCreated"}, 8,
+         True),  # Medium*
+        (lambda: {**dns(), "type": "PrivilegeEscalation:IAM/AccountManipulation"}, 5, True),  # Medium|High
+        (lambda: {**dns(), "type": "PrivilegeEscalation:IAM/AccountManipulation"}, 2, False),
+        (lambda: {**dns(), "type": "DefenseImpairment:EC2/DisableOrModifyTools"}, 5, False),  # Low|High
         (lambda: {**dns(), "type": "UnauthorizedAccess:EC2/TorIPCaller"}, 5, True),  # retired, last known Medium
         (lambda: {**dns(), "type": "UnauthorizedAccess:EC2/TorIPCaller"}, 8, False),
     ],
@@ -196,6 +201,10 @@ def test_shape_problems_are_not_reported_twice_by_the_rules() -> None:
     finding["createdAt"] = 5
     finding["service"]["count"] = "2"
     finding["type"] = ["Trojan"]
+    assert run_rules(finding) == []
+    finding = dns()
+    finding["service"] = "guardduty"
+    finding["resource"] = "i-99999999"
     assert run_rules(finding) == []
 
 
