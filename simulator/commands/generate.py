@@ -194,12 +194,10 @@ def _lines(types: list[str], count: int, seed: int, account: str, region: str, a
                 finding = factory.finding(type_name, rng=rng, now=_datetime(moment))
                 apply_mutations(finding, RandomChooser(rng))
                 line = dumps(finding)
-                updated = moment
             else:
                 line = factory.finding_json(type_name, rng=rng, now_epoch_ms=moment)
-                updated = moment
-            if envelope:
-                header = event_header(rng_uuid(rng), account, region, updated + publishing_delay(rng))
+            if envelope:  # the finding was updated at ``moment``; GuardDuty publishes it a little later
+                header = event_header(rng_uuid(rng), account, region, moment + publishing_delay(rng))
                 line = envelope_line(line, header)
             line_number += 1
             yield line

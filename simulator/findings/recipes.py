@@ -282,8 +282,6 @@ RDS: dict[str, RdsSpec] = {
     "TorIPCaller": RdsSpec("failed", "tor", threat="TorExitNode"),
 }
 
-SEQUENCES = {"IAM": "IAM", "S3": "S3", "EKS": "EKS", "ECS": "ECS", "EC2": "EC2"}
-
 # Custom Detection Rules types: the signals named on the GuardDuty UG page, with the CloudTrail call behind each.
 CDR: dict[str, tuple[Signal, ...]] = {
     "CredentialAccess:EC2/UnsecuredCredentials": (

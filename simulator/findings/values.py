@@ -18,15 +18,6 @@ PORT_NAMES: dict[int, str] = {
     9200: "Elasticsearch", 9300: "Elasticsearch", 11211: "Memcached", 27017: "MongoDB",
 }
 
-# Ports a scanner probes on an instance whose security group leaves them open.
-PROBED_PORTS = (22, 23, 80, 443, 445, 1433, 3306, 3389, 5432, 5900, 6379, 8080, 9200, 9300, 27017)
-ELASTICSEARCH_PORTS = (9200, 9300)
-# Hadoop/EMR consoles: YARN ResourceManager, Spark history, Zeppelin, Hue, Livy.
-EMR_PORTS = (8088, 18080, 8890, 8888, 8998)
-MINING_PORTS = (3333, 4444, 5555, 7777, 14444, 14433, 45700, 10128)
-TOR_PORTS = (9001, 9030, 443)
-UNUSUAL_PORTS = (1337, 4443, 6667, 6697, 8081, 8444, 9999, 31337, 50050)
-
 # Public Monero/Bitcoin mining pools (their own published stratum endpoints).
 MINING_POOL_DOMAINS = (
     "pool.supportxmr.com", "xmr.2miners.com", "gulf.moneroocean.stream", "xmr-eu1.nanopool.org",
@@ -38,7 +29,6 @@ ABUSED_ZONES = ("duckdns.org", "ddns.net", "no-ip.org", "ngrok-free.app", "trycl
 SUSPICIOUS_TLDS = ("top", "xyz", "click", "cyou", "rest", "icu", "monster", "zip", "sbs", "buzz")
 DGA_TLDS = ("com", "net", "info", "biz", "org", "ru", "top", "xyz", "cc", "pw")
 
-TOR_THREAT_NAMES = ("TorExitNode", "TorRelay")
 
 AWS_CLI_USER_AGENTS = (
     "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.1.79-99.167.amzn2023.x86_64 md/arch#x86_64 "
