@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
+import importlib.util
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,12 +56,38 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--time-scale {args.time_scale:g}: must be a positive number (e.g. 60)")
     if args.jobs < 1:
         raise UsageError(f"-j {args.jobs}: must be 1 or more")
-    if args.responder and ":" not in args.responder:
-        raise UsageError(f"--responder {args.responder!r}: write MODULE:FUNCTION or FILE.py:FUNCTION")
     if args.responder:
-        module_part = args.responder.rsplit(":", 1)[0]
-        if module_part.endswith(".py") and not Path(module_part).is_file():
-            raise UsageError(f"--responder {args.responder!r}: file {module_part} does not exist")
+        _check_responder(args.responder)
+
+
+def _check_responder(text: str) -> None:
+    """Find the handler without running its module, so a typo is refused before any sandbox exists."""
+    if ":" not in text:
+        raise UsageError(f"--responder {text!r}: write MODULE:FUNCTION or FILE.py:FUNCTION")
+    target, function = text.rsplit(":", 1)
+    if target.endswith(".py") or "/" in target:
+        path = Path(target)
+        if not path.is_file():
+            raise UsageError(f"--responder {text!r}: file {target} does not exist")
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, UnicodeDecodeError, OSError) as exc:
+            raise UsageError(f"--responder {text!r}: {target} cannot be read as Python ({exc})") from None
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+        defined |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+        defined |= {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                    for alias in node.names}
+        if function not in defined:
+            raise UsageError(f"--responder {text!r}: {target} defines no {function!r} at top level")
+        return
+    try:
+        found = importlib.util.find_spec(target)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        raise UsageError(f"--responder {text!r}: no module {target!r} importable from here "
+                         "(run from your project's root, or give FILE.py:FUNCTION)")
 
 
 def run(args: argparse.Namespace) -> int:

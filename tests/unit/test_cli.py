@@ -15,6 +15,8 @@ from simulator.cli import main
         (["--scenario", "crypto", "-j", "0"], "-j 0: must be 1 or more"),
         (["--scenario", "crypto", "--responder", "nocolon"], "write MODULE:FUNCTION"),
         (["--scenario", "crypto", "--responder", "missing.py:handler"], "file missing.py does not exist"),
+        (["--scenario", "crypto", "--responder", "no.such.module:handler"], "no module 'no.such.module'"),
+        (["--scenario", "crypto", "--responder", "responders/crypto.py:nope"], "defines no 'nope' at top level"),
         (["run"], "say which scenario to run"),
         (["--scenario", "crypto", "--time-scale", "fast"], "invalid float value: 'fast'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
