@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,23 +17,11 @@ from simulator.observers import check_params, create_observer, registered_kinds
 from simulator.observers.clients import sandbox_client
 from simulator.provision.environment import ProvisionedEnvironment
 from simulator.targets.base import Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
 FINDING_ID = "f" * 8 + uuid.uuid4().hex[:24]
 OTHER_FINDING_ID = "e" * 32
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget()
-    try:
-        started = target.start()
-        target.warm()
-        yield started
-    finally:
-        target.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,22 +20,10 @@ from simulator.observers import ObservationLoop, create_observer
 from simulator.observers.clients import sandbox_client
 from simulator.provision.environment import ProvisionedEnvironment
 from simulator.targets.base import Credentials, Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
 RESPONDER_KEY = "AKIARESPONDER0000000"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget()
-    try:
-        started = target.start()
-        target.warm()
-        yield started
-    finally:
-        target.stop()
 
 
 def launch(sandbox: Sandbox, name: str) -> dict[str, Any]:

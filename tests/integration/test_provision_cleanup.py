@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +14,8 @@ from simulator.provision import RUN_TAG, ProvisionError, provision, take_invento
 from simulator.provision.clients import client
 from simulator.scenario import Scenario, parse_scenario
 from simulator.targets.base import Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget()
-    try:
-        started = target.start()
-        target.warm()
-        yield started
-    finally:
-        target.stop()
 
 
 def crypto_data() -> dict[str, Any]:

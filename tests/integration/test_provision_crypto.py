@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,22 +12,10 @@ from simulator.provision import NAME_TAG, RUN_TAG, ProvisionedEnvironment, provi
 from simulator.provision.clients import client
 from simulator.scenario import Scenario, load_scenario
 from simulator.targets.base import Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
 RUN_ID = "gdsim-20260101T000000-c0de"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget()
-    try:
-        started = target.start()
-        target.warm()
-        yield started
-    finally:
-        target.stop()
 
 
 @pytest.fixture(scope="module")
