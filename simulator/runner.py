@@ -193,6 +193,7 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         invocations=runtime.invocations, journal=journal, seed=options.seed,
         time_scale=options.time_scale, target=options.target, responder=handler,
         dead_letters=runtime.dead_letters, observed_for_wall_seconds=observed_for,
+        injected_mono=injected_mono, harness_errors=[*gateway.errors, *journal.subscriber_errors],
     )
 
 

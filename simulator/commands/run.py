@@ -16,6 +16,8 @@ from simulator.paths import REPORTS_DIR
 from simulator.runner import DEFAULT_TIME_SCALE, RunOptions, new_run_id, run_scenario
 
 if TYPE_CHECKING:
+    from simulator.progress import Progress
+    from simulator.reports import ScenarioResult
     from simulator.scenario import Scenario
 
 TARGETS = ("moto", "localstack", "aws")
@@ -91,7 +93,9 @@ def _check_responder(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from simulator.reports import RunReport, render_table, write_json
+    from simulator.progress import Progress
+    from simulator.reports import RunReport, render_table
+    from simulator.reports.writer import write_reports
     from simulator.scenario import list_scenarios, load_scenario
 
     _check(args)
@@ -100,26 +104,26 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         target=args.target, responder=args.responder, time_scale=args.time_scale,
         report_dir=args.report_dir, endpoint_url=args.endpoint_url,
-        progress=None if args.quiet else (lambda message: print(f"  {message}", file=sys.stderr)),
     )
     if args.seed is not None:
         options.seed = args.seed
-    results = _run_all(scenarios, options, run_id, jobs=args.jobs)
+    with Progress(sys.stderr, total=len(scenarios), enabled=not args.quiet) as progress:
+        options.progress = progress.say
+        results = _run_all(scenarios, options, run_id, jobs=args.jobs, progress=progress)
     report = RunReport(run_id=run_id, target=args.target, time_scale=options.time_scale,
                        seed=options.seed, scenarios=results, responder=args.responder)
     report_dir = args.report_dir or (REPORTS_DIR / run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
-    write_json(report, report_dir / "report.json")
+    paths = write_reports(report, report_dir)
     print(render_table(report))
-    print(f"\nreport: {report_dir / 'report.json'}")
+    print(f"\nreport: {paths['json']}  (scorecard: {paths['html']})")
     return 0 if report.passed else 1
 
 
-def _run_all(scenarios: list, options: RunOptions, run_id: str, *, jobs: int) -> list:
+def _run_all(scenarios: list, options: RunOptions, run_id: str, *, jobs: int, progress: Progress) -> list:
     """Run scenarios, in parallel threads when jobs > 1; results keep the scenarios' order."""
     if len(scenarios) == 1:
-        options.say(f"[{scenarios[0].id}] {scenarios[0].title}")
-        return [run_scenario(scenarios[0], options, run_id)]
+        return [_run_one(scenarios[0], options, run_id, progress)]
     from simulator.targets.moto import MotoForkServer
 
     with contextlib.ExitStack() as stack:
@@ -128,7 +132,8 @@ def _run_all(scenarios: list, options: RunOptions, run_id: str, *, jobs: int) ->
             options.fork_server = stack.enter_context(MotoForkServer())
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="scenario") as pool:
             futures = [
-                pool.submit(_run_one, scenario, options, f"{run_id}-{scenario.id}") for scenario in scenarios
+                pool.submit(_run_one, scenario, options, f"{run_id}-{scenario.id}", progress)
+                for scenario in scenarios
             ]
             try:
                 return [future.result() for future in futures]
@@ -139,8 +144,12 @@ def _run_all(scenarios: list, options: RunOptions, run_id: str, *, jobs: int) ->
                 raise
 
 
-def _run_one(scenario: Scenario, options: RunOptions, run_id: str) -> object:
+def _run_one(scenario: Scenario, options: RunOptions, run_id: str, progress: Progress) -> ScenarioResult:
+    from simulator.reports import verdict_line
+
     if options.cancel.is_set():
         raise KeyboardInterrupt
     options.say(f"[{scenario.id}] {scenario.title}")
-    return run_scenario(scenario, options, run_id)
+    result = run_scenario(scenario, options, run_id)
+    progress.finish(scenario.id, result.verdict, verdict_line(result))
+    return result

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.reports.model import RunReport, ScenarioResult
+from simulator.reports.timeline import to_data
 from simulator.verdicts.model import Invariant, StepVerdict
 
 REPORT_FILE = "report.json"
@@ -53,6 +54,10 @@ def _scenario(result: ScenarioResult) -> dict[str, Any]:
         "journal": asdict(result.journal),
         "error": result.error,
         "repro": result.repro,
+        "timeline": to_data(result.timeline),
+        "journal_excerpt": to_data(result.journal_excerpt),
+        "faults": to_data(result.faults),
+        "harness_errors": list(result.harness_errors),
     }
 
 
