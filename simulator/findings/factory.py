@@ -92,16 +92,17 @@ class FindingFactory:
     # --- public -------------------------------------------------------------------------------------
 
     def finding(self, type_name: str, *, rng: random.Random, resource: dict | None = None,
-                severity: float | None = None, now: datetime | None = None, sample: bool = False) -> dict:
+                severity: float | None = None, now: datetime | None = None, sample: bool = False,
+                allow_retired: bool = False) -> dict:
         result: dict = json.loads(self.finding_json(type_name, rng=rng, resource=resource, severity=severity,
-                                                    now=now, sample=sample))
+                                                    now=now, sample=sample, allow_retired=allow_retired))
         return result
 
     def finding_json(self, type_name: str, *, rng: random.Random, resource: dict | None = None,
                      severity: float | None = None, now: datetime | None = None, sample: bool = False,
-                     now_epoch_ms: int | None = None) -> str:
+                     now_epoch_ms: int | None = None, allow_retired: bool = False) -> str:
         """One finding as a compact JSON document (no trailing newline)."""
-        recipe = recipe_for(type_name)
+        recipe = recipe_for(type_name, allow_retired=allow_retired)
         moment = now_epoch_ms if now_epoch_ms is not None else (to_ms(now) if now is not None else now_ms())
         if severity is not None:
             _check_severity(recipe, severity)
@@ -225,11 +226,13 @@ def shared_factory(account_id: str, region: str, pool_seed: int) -> FindingFacto
 
 def generate_finding(type_name: str, *, rng: random.Random, account_id: str = "123456789012",
                      region: str = "us-east-1", resource: dict | None = None, severity: float | None = None,
-                     now: datetime | None = None, sample: bool = False) -> dict:
+                     now: datetime | None = None, sample: bool = False, allow_retired: bool = False) -> dict:
     """A wire-form (camelCase) GuardDuty finding of an active type, reproducible from ``rng``.
 
     ``resource`` binds the finding to a provisioned resource descriptor; ``now`` is the finding's
-    updatedAt (default: the current time, so pass it for byte-identical output).
+    updatedAt (default: the current time, so pass it for byte-identical output). A retired type is made
+    only with ``allow_retired=True`` (responders still receive them; scenarios opt in explicitly).
     """
     factory = shared_factory(check_account(account_id), check_region(region), below(rng, POOL_SETS))
-    return factory.finding(type_name, rng=rng, resource=resource, severity=severity, now=now, sample=sample)
+    return factory.finding(type_name, rng=rng, resource=resource, severity=severity, now=now, sample=sample,
+                           allow_retired=allow_retired)

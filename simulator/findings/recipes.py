@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from simulator.catalog import FindingType, active_types, get_type
+from simulator.catalog import FindingType, active_types
+from simulator.findings.retired import finding_type
 
 # --- behaviour specs -------------------------------------------------------------------------------
 
@@ -191,6 +192,7 @@ _IAM_CALLER_APIS = {"Recon": "recon", "UnauthorizedAccess": "general"}
 IAM: dict[str, ApiSpec] = {
     "RootCredentialUsage": ApiSpec("general", "benign", principal="root"),
     "ShortTermRootCredentialUsage": ApiSpec("general", "benign", principal="short-root", user_agent="console"),
+    "UnusualASNCaller": ApiSpec("general", "attacker"),  # retired: made only when asked for (allow_retired)
     "ConsoleLoginSuccess.B": ApiSpec("ConsoleLogin", "benign", user_agent="console"),
     "InstanceCredentialExfiltration.InsideAWS": ApiSpec("recon", "aws", principal="instance-role",
                                                         remote_account=True),
@@ -470,9 +472,10 @@ def _k8s_spec(name: str, purpose: str, family: str) -> K8sSpec:
 
 
 @cache
-def recipe_for(type_name: str) -> Recipe:
-    """The recipe of an active type (raises simulator.errors.InputError for unknown or retired names)."""
-    ftype = get_type(type_name)
+def recipe_for(type_name: str, *, allow_retired: bool = False) -> Recipe:
+    """The recipe of an active type, or of a retired one with ``allow_retired`` (raises
+    simulator.errors.InputError for unknown names, and for retired ones without the opt-in)."""
+    ftype = finding_type(type_name, allow_retired=allow_retired)
     family, resource_types, spec = _classify(ftype)
     return Recipe(type_name=ftype.name, family=family, resource_types=resource_types, spec=spec,
                   severity_labels=ftype.severity_labels, severity_range=ftype.severity_range,

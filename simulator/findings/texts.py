@@ -131,6 +131,8 @@ def _api_texts(recipe: Recipe, subject: dict[str, str], facts: Facts) -> tuple[s
         title = f"{api} was invoked{where} from a Tor exit node."
     elif "MaliciousIPCaller" in name:
         title = f"{api} was invoked{where} from a known malicious address."
+    elif "UnusualASNCaller" in name:
+        title = f"{api} was invoked{where} from an address in a network unusual for {caller}."
     elif "AnomalousBehavior" in name:
         title = f"{api} was invoked{where} by {caller} in an anomalous way."
     else:

@@ -5,6 +5,10 @@ accepts exactly :func:`registered_kinds`. :class:`ObservationLoop` polls them af
 each effect by the gateway journal.
 """
 
+import simulator.observers.escalation  # registers escalation_not_paged
+import simulator.observers.identity  # noqa: F401  (registers identity expectation kinds)
+import simulator.observers.network  # registers remote_ip_blocked
+import simulator.observers.storage  # noqa: F401  (registers the S3 and evidence expectation kinds)
 from simulator.observers.base import FINDING_TAG, Observer, finding_id_of
 from simulator.observers.loop import Observation, ObservationLoop, attribute
 from simulator.observers.registry import (

@@ -58,6 +58,8 @@ class Observer:
         self.detail: str | None = None
         # Wall-clock time of injection; the observation loop sets it, prepare() gives a lower bound.
         self.injected_wall: float | None = None
+        # The gateway journal, shared by the observation loop: some effects leave no state to poll.
+        self.journal: Any = None
 
     @classmethod
     def defaults_from(cls, scenario: Any) -> dict[str, str]:

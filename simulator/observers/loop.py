@@ -83,6 +83,8 @@ class ObservationLoop:
         self.sandbox = sandbox
         self.journal = journal
         self.observers = dict(observers)
+        for observer in self.observers.values():
+            observer.journal = journal  # for expectations no sandbox state shows (a CloudTrail lookup)
         self.injected_mono = injected_mono
         self.deadline_mono = deadline_mono
         self.poll_interval = poll_interval

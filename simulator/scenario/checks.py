@@ -20,7 +20,7 @@ from simulator.scenario.event_patterns import pattern_problems
 from simulator.scenario.issues import Issue
 from simulator.scenario.kinds import registered_kinds
 from simulator.scenario.loader import NodePath
-from simulator.scenario.resources import ATTRIBUTES, BUILTIN_REFERENCES, SECTIONS, bindable_kinds
+from simulator.scenario.resources import ATTRIBUTES, BUILTIN_REFERENCES, SECTIONS, bindable_kinds, names_root_user
 
 REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _REFERENCE_PART = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z_]+)+$")
@@ -207,25 +207,38 @@ class _Types:
     issues: list[Issue] = field(default_factory=list)
 
 
-def _lookup(name: str) -> tuple[catalog.FindingType | None, InputError | None]:
+_RETIRED_FIX = "pick an active type (`simulate list types` shows them), or set allow_retired_types: true"
+
+
+def _lookup(name: str, allow_retired: bool = False) -> tuple[catalog.FindingType | None, InputError | None]:
     try:
+        if allow_retired and name in catalog.retired_types():
+            from simulator.findings.retired import retired_type  # only files that opt in pay for the import
+
+            return retired_type(name), None
         return catalog.get_type(name), None
     except InputError as exc:
+        if name in catalog.retired_types():
+            return None, InputError(exc.message, field=exc.field, fix=_RETIRED_FIX)
         return None, exc
 
 
 def _finding_types(raw: dict[str, Any]) -> _Types:
     types = _Types()
+    allow_retired = raw.get("allow_retired_types") is True
     value = raw.get("finding_types")
     for i, name in enumerate(value if isinstance(value, list) else []):
         if not isinstance(name, str):
             continue
         types.listed.append(name)
-        found, error = _lookup(name)
+        found, error = _lookup(name, allow_retired)
         if found is not None:
             types.known[name] = found
         elif error is not None:
             types.issues.append(Issue(("finding_types", i), error.message, error.fix))
+    if allow_retired and types.known and not any(t.status == "retired" for t in types.known.values()):
+        types.issues.append(Issue(("allow_retired_types",), "no listed finding type is retired",
+                                  "remove allow_retired_types"))
     return types
 
 
@@ -257,7 +270,7 @@ def _findings(raw: dict[str, Any], index: _Index, types: _Types) -> Iterator[Iss
         if isinstance(type_name, str):
             used.add(type_name)
             if type_name not in types.listed:
-                found, error = _lookup(type_name)
+                found, error = _lookup(type_name, raw.get("allow_retired_types") is True)
                 if error is not None:
                     yield Issue((*path, "type"), error.message, error.fix)
                 else:
@@ -265,12 +278,18 @@ def _findings(raw: dict[str, Any], index: _Index, types: _Types) -> Iterator[Iss
                     yield Issue((*path, "type"), f"{type_name!r} is not listed in finding_types",
                                 "add it to finding_types")
         resource = finding.get("resource")
-        if finding_type is not None and isinstance(resource, str):
+        if resource is None and (finding_type is None or bindable_kinds(finding_type)):
+            yield Issue((*path, "resource"), "missing", "add resource: NAME")
+        elif finding_type is not None and names_root_user(finding_type) and isinstance(resource, str):
+            yield Issue((*path, "resource"), f"{type_name} is about the account's root user, which no scenario builds",
+                        "remove resource")
+        elif finding_type is not None and isinstance(resource, str):
             kinds = bindable_kinds(finding_type)
             if not kinds:
                 names = "/".join(finding_type.resource_types) or "resource"
                 yield Issue((*path, "type"), f"{type_name} names a {names}, which the harness cannot build yet",
-                            "pick a type about an instance, a user, a role or a bucket")
+                            "remove resource (the finding then names a made-up one), or pick a type about an "
+                            "instance, a user, a role or a bucket")
             else:
                 yield from _reference(index, (*path, "resource"), resource, kinds, "resource")
         severity = finding.get("severity")

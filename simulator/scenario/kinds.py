@@ -15,6 +15,7 @@ from typing import Any
 PARAM_TARGETS: dict[str, str] = {
     "instance": "instance", "role": "role", "user": "user", "bucket": "bucket", "topic": "topic",
     "subnet": "subnet", "security_group": "security_group", "vpc": "vpc", "level": "level",
+    "evidence": "bucket",
 }
 
 _TITLES: dict[str, str] = {
@@ -26,6 +27,11 @@ _TITLES: dict[str, str] = {
     "console_password_removed": "Remove the console password of {user}",
     "escalation_paged": "Page escalation level {level}",
     "instance_stopped": "Stop {instance}",
+    "remote_ip_blocked": "Block the remote address at {instance}{subnet}{bucket}",
+    "bucket_public_access_blocked": "Block public access to {bucket}",
+    "bucket_policy_preserved": "Keep the policy of {bucket} as evidence in {evidence}",
+    "object_quarantined": "Quarantine the malicious object in {bucket}",
+    "evidence_collected": "Gather the finding's data into {evidence}",
 }
 
 

@@ -308,7 +308,8 @@ def default_security_group(vpc_cidr: str) -> dict[str, Any]:
 
 class FindingSpec(_Model):
     type: str
-    resource: LogicalName
+    # None only for types whose resource no scenario builds (the root user, EKS clusters, databases...).
+    resource: LogicalName | None = None
     severity: float | None = Field(None, ge=1.0, le=10.0)
     delay: DurationValue = Duration(0.0, "0s")
 
@@ -324,7 +325,8 @@ class RuleSpec(_Model):
 
 
 class ResponderSpec(_Model):
-    handler: Annotated[str, Field(pattern=r"^([A-Za-z_][\w.]*|[^:]+\.py):[A-Za-z_]\w*$")]
+    # module:function, path/to/file.py:function, or stepfunctions:path/to/definition.asl.json (a state machine)
+    handler: Annotated[str, Field(pattern=r"^(([A-Za-z_][\w.]*|[^:]+\.py):[A-Za-z_]\w*|stepfunctions:[^:]+\.json)$")]
     timeout: DurationValue = Duration(30.0, "30s")
     retries: int = Field(2, ge=0, le=2, description="async invoke retries after a failure, as Lambda allows")
     environment: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Text] = {}
@@ -395,11 +397,30 @@ class EscalationPath(_Model):
     levels: list[EscalationLevel] = Field(min_length=1)
 
 
+class OnCallSpec(_Model):
+    """The people on the escalation path, as the harness plays them: who acknowledges, and how fast."""
+
+    acknowledge_at_level: Annotated[int, Field(ge=1)] | Literal["never"] = Field(
+        description="the level whose page is acknowledged, or never")
+    after: DurationValue = Field(Duration(0.0, "0s"), description="how long the person takes to acknowledge")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ack_level(self) -> int | None:
+        return None if self.acknowledge_at_level == "never" else int(self.acknowledge_at_level)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def after_seconds(self) -> float:
+        return self.after.seconds
+
+
 class Scenario(_Model):
     id: LogicalName
     title: str = Field(min_length=1)
     threat_purpose: str
     finding_types: list[str] = Field(min_length=1)
+    allow_retired_types: bool = Field(False, description="inject retired types on purpose (responders still get them)")
     urgency: Literal["low", "medium", "high", "critical"]
     problem: str = Field(min_length=1)
     data_to_gather: list[str] = Field(min_length=1)
@@ -408,6 +429,15 @@ class Scenario(_Model):
     responder: ResponderSpec
     steps: list[Step] = Field(min_length=1)
     escalation: EscalationPath
+    oncall: OnCallSpec | None = Field(None, description="the harness acknowledges pages as this says")
+
+    @model_validator(mode="after")
+    def _oncall_level_exists(self) -> Scenario:
+        level = self.oncall.ack_level if self.oncall is not None else None
+        if level is not None and level not in {item.level for item in self.escalation.levels}:
+            raise _error("oncall", f"oncall.acknowledge_at_level: level {level} is not in escalation.levels",
+                         "name a level of the escalation path, or write never")
+        return self
 
     _source_path: Path | None = PrivateAttr(None)
 

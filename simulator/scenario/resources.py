@@ -58,8 +58,18 @@ _BY_FAMILY: dict[str, tuple[str, ...]] = {
 }
 
 
+def names_root_user(finding_type: FindingType) -> bool:
+    """Types about the account's root user: their findings name no resource a scenario builds."""
+    return finding_type.resource_family == "IAMUser" and "RootCredentialUsage" in finding_type.name
+
+
 def bindable_kinds(finding_type: FindingType) -> tuple[str, ...]:
     """The resource kinds a finding of this type may be bound to; empty when none can be built yet."""
+    if names_root_user(finding_type):
+        return ()
+    if "InstanceCredentialExfiltration" in finding_type.name:
+        # An instance's role credentials made the calls: the instance (or its role) is the subject, never a user.
+        return ("instance", "role")
     kinds: list[str] = []
     for resource_type in finding_type.resource_types:
         for kind in _BY_RESOURCE_TYPE.get(resource_type, ()):

@@ -245,7 +245,7 @@ def test_unknown_retired_and_unused_finding_types(tmp_path: Path) -> None:
         "finding_types[1]: unknown finding type 'CryptoCurrency:EC2/BitcoinTool.b!DNS' "
         "(did you mean 'CryptoCurrency:EC2/BitcoinTool.B!DNS'?)",
         "finding_types[2]: finding type 'Impact:S3/ObjectDelete.Unusual' is retired "
-        "(pick an active type; `simulate list types` shows them)",
+        "(pick an active type (`simulate list types` shows them), or set allow_retired_types: true)",
         "finding_types[3]: no finding of type 'CryptoCurrency:EC2/BitcoinTool.B' is injected "
         "(add it under findings or remove it from finding_types)",
     ]

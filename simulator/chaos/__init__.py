@@ -1,0 +1,35 @@
+"""Chaos: gateway faults, delivery anomalies and finding storms, as seeded data.
+
+    profile = load_profile("throttle")                    # or a path to a YAML file
+    gateway.fault_hook = profile.fault_hook(rng, time_scale=60, env=env, label_of=journal.label_of)
+    plan = profile.plan_deliveries(envelopes, rng, time_scale=60)
+    lines = attribute_misses(steps, invariants, journal, plan=plan)
+
+Exports load on first use, so `simulate list chaos` does not pay for the harness.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ChaosProfile": "profile", "ChaosProfileError": "profile", "FaultRule": "profile", "DeliveryChaos": "profile",
+    "load_profile": "profile", "list_profiles": "profile", "parse_profile": "profile", "profile_names": "profile",
+    "ChaosFaults": "faults", "InjectedFault": "faults", "denied_error": "faults", "internal_error": "faults",
+    "DeliveryPlan": "delivery", "PlannedDelivery": "delivery", "PlanInjector": "delivery",
+    "plan_deliveries": "delivery", "plain_plan": "delivery",
+    "attribute_misses": "attribution", "step_causes": "attribution", "describe_faults": "attribution",
+    "delivery_lines": "attribution",
+    "ChaosRun": "harness", "Session": "harness", "open_session": "harness", "run_with_chaos": "harness",
+    "chaos_rng": "harness",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,0 +1,371 @@
+"""Running a deployed state machine as the responder: one execution per delivered event, watched to its end.
+
+On AWS an EventBridge rule targets the state machine directly. The emulator delivers rules only to
+queues (and logs, archives, buses), so the harness starts the execution itself from what the rule put
+on the queue, with the event exactly as EventBridge delivers it (``simulator.delivery.reconcile``).
+Executions are started and watched with the harness's own credentials, straight to the sandbox: what
+the state machine itself does goes through the gateway under the emulator's internal key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.delivery.reconcile import reconcile_event
+from simulator.delivery.runtime import Invocation
+from simulator.errors import SandboxError
+from simulator.targets.base import Credentials, Sandbox
+
+TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+STEPFUNCTIONS_LABEL = "stepfunctions"
+_OUTCOMES = {"SUCCEEDED": "ok", "FAILED": "error", "ABORTED": "error", "TIMED_OUT": "timeout"}
+_HISTORY_LOG_LIMIT = 200
+
+
+def execution_name(finding_id: str | None) -> str:
+    """A unique execution name that still says which finding it handles (80 characters at most)."""
+    readable = re.sub(r"[^A-Za-z0-9_-]", "-", finding_id or "")[:48] or "event"
+    return f"{readable}-{uuid.uuid4().hex[:12]}"
+
+
+def start_execution(client: Any, state_machine_arn: str, payload: Any, *, name: str | None = None) -> str:
+    """StartExecution with ``payload`` as JSON input; returns the execution ARN."""
+    return str(client.start_execution(stateMachineArn=state_machine_arn, name=name or execution_name(None),
+                                      input=json.dumps(payload, default=str))["executionArn"])
+
+
+def wait_for_execution(client: Any, execution_arn: str, *, timeout: float, poll_interval: float = 0.05
+                       ) -> dict[str, Any]:
+    """DescribeExecution once the execution has ended, or its last description when ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described: dict[str, Any] = client.describe_execution(executionArn=execution_arn)
+        if described["status"] in TERMINAL_STATUSES or time.monotonic() >= deadline:
+            return described
+        time.sleep(poll_interval)
+
+
+def execution_history(client: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every history event of an execution, oldest first."""
+    events: list[dict[str, Any]] = []
+    for page in client.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page.get("events", []))
+    return sorted(events, key=lambda event: event.get("id", 0))
+
+
+def history_lines(events: list[dict[str, Any]]) -> list[str]:
+    """A readable trace of an execution: the states it went through and why any task failed."""
+    lines = []
+    for event in events:
+        kind = str(event.get("type", ""))
+        details: dict[str, Any] = next(
+            (value for key, value in event.items() if key.endswith("EventDetails")), {}) or {}
+        if kind.endswith("StateEntered"):
+            lines.append(f"entered {details.get('name')}")
+        elif kind in ("TaskFailed", "ExecutionFailed", "LambdaFunctionFailed", "MapIterationFailed"):
+            lines.append(f"{kind}: {details.get('error', '')} {str(details.get('cause', ''))[:300]}".rstrip())
+        elif kind in ("ExecutionSucceeded", "ExecutionAborted", "ExecutionTimedOut"):
+            lines.append(kind)
+    return lines[-_HISTORY_LOG_LIMIT:]
+
+
+def _ids(event: Any) -> tuple[str | None, str | None]:
+    if not isinstance(event, dict):
+        return None, None
+    event_id = event.get("id") if isinstance(event.get("id"), str) else None
+    detail = event.get("detail")
+    finding_id = detail.get("id") if isinstance(detail, dict) and isinstance(detail.get("id"), str) else None
+    return event_id, finding_id
+
+
+@dataclass
+class Execution:
+    """One execution the harness started, and how it ended."""
+
+    arn: str
+    name: str
+    event_id: str | None
+    finding_id: str | None
+    started_mono: float
+    received_mono: float | None = None
+    ended_mono: float | None = None
+    status: str = "RUNNING"
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    def as_invocation(self, logs: str = "") -> Invocation:
+        """The execution as the invocation record reports and invariants read."""
+        error = None if self.status == "SUCCEEDED" else {
+            "errorType": self.error or f"States.{self.status.title()}", "errorMessage": self.cause or self.status}
+        return Invocation(
+            request_id=self.name, event_id=self.event_id, finding_id=self.finding_id, attempt=1, cold=False,
+            started_mono=self.started_mono, ended_mono=self.ended_mono or time.monotonic(),
+            outcome=_OUTCOMES.get(self.status, "error"), error=error, logs=logs, result=self.output,
+            received_mono=self.received_mono)
+
+
+class StateMachineResponder:
+    """The responder a deployed state machine makes: consumes the rule's queue (if given), starts one
+    execution per event, and watches executions to their end.
+
+    It offers what the harness reads from a function runtime: ``invocations`` (one record per ended
+    execution: ok, error or timeout), ``dead_letters`` (none: an execution's failure is its own record),
+    ``wait_idle`` and ``stop``; plus ``callers``, the access keys the responder's calls are made with.
+    """
+
+    def __init__(self, deployment: Any, *, sandbox: Sandbox, queue_url: str | None = None, bridge: Any = None,
+                 internal_access_key: str | None = None, poll_wait_seconds: int = 1,
+                 watch_interval: float = 0.05) -> None:
+        from simulator.targets.moto import MOTO_INTERNAL_ACCESS_KEY
+
+        self.deployment = deployment
+        self.sandbox = sandbox
+        self.queue_url = queue_url
+        self.bridge = bridge
+        self.executions: list[Execution] = []
+        self.invocations: list[Invocation] = []
+        self.dead_letters: list[Any] = []
+        self.errors: list[str] = []
+        keys = {internal_access_key or MOTO_INTERNAL_ACCESS_KEY}
+        if bridge is not None:
+            keys.add(bridge.credentials.access_key_id)
+        self.callers = frozenset(keys)
+        self._poll_wait = poll_wait_seconds
+        self._watch_interval = watch_interval
+        self._cond = threading.Condition()
+        self._receiving = 0
+        self._stopped = False
+        self._threads: list[threading.Thread] = []
+        self._sfn = sandbox.client("stepfunctions")
+        self._sqs = sandbox.client("sqs") if queue_url else None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> StateMachineResponder:
+        if self._threads:
+            return self
+        if self._sqs is not None:
+            try:
+                self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+            except Exception as error:
+                raise SandboxError(f"state machine responder: cannot read queue {self.queue_url}: {error}") from error
+            self._spawn(self._consume_loop, "gdsim-sfn-consumer")
+        self._spawn(self._watch_loop, "gdsim-sfn-watcher")
+        return self
+
+    def stop(self) -> None:
+        """Stop consuming, abort executions still running (so none acts after the run), stop functions."""
+        with self._cond:
+            self._stopped = True
+            running = [execution for execution in self.executions if execution.status == "RUNNING"]
+            self._cond.notify_all()
+        for execution in running:
+            with contextlib.suppress(Exception):
+                self._sfn.stop_execution(executionArn=execution.arn, cause="the harness stopped the run")
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=0.05 if thread.name == "gdsim-sfn-consumer" else 5)
+        if self.bridge is not None:
+            self.bridge.stop()
+
+    def __enter__(self) -> StateMachineResponder:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- starting ---------------------------------------------------------------------------------
+
+    def submit(self, event: Any, *, received_mono: float | None = None) -> Execution:
+        """Start one execution with ``event`` as its input."""
+        event_id, finding_id = _ids(event)
+        name = execution_name(finding_id)
+        started = time.monotonic()
+        arn = start_execution(self._sfn, self.deployment.arn, event, name=name)
+        execution = Execution(arn, name, event_id, finding_id, started, received_mono)
+        with self._cond:
+            self.executions.append(execution)
+            self._cond.notify_all()
+        return execution
+
+    # -- waiting ----------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> list[Execution]:
+        with self._cond:
+            return [execution for execution in self.executions if execution.status == "RUNNING"]
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once the queue is empty, nothing is being started and every execution has ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._cond:
+                while self._receiving or any(e.status == "RUNNING" for e in self.executions):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+            if self._queue_empty():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def wait_for_executions(self, count: int, timeout: float) -> bool:
+        """True once at least ``count`` executions have ended."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while sum(1 for e in self.executions if e.status != "RUNNING") < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    @property
+    def function_invocations(self) -> list[Invocation]:
+        """Invocations of the Lambda functions the state machine called (empty without any)."""
+        return list(self.bridge.invocations) if self.bridge is not None else []
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _queue_empty(self) -> bool:
+        if self._sqs is None:
+            return True
+        try:
+            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        except Exception:
+            return True  # an unreachable queue holds nothing that could still start an execution
+        return all(int(value) == 0 for value in attributes.values())
+
+    def _consume_loop(self) -> None:
+        while not self._stopped:
+            try:
+                messages = self._sqs.receive_message(  # type: ignore[union-attr]
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self._poll_wait,
+                ).get("Messages") or []
+            except Exception as error:
+                if self._stopped:
+                    return
+                self.errors.append(f"receiving from the rule's queue failed: {error!r}")
+                time.sleep(0.2)
+                continue
+            if not messages:
+                continue
+            with self._cond:
+                if self._stopped:
+                    return
+                self._receiving += 1
+            try:
+                received = time.monotonic()
+                for message in messages:
+                    try:
+                        self.submit(self._event_of(message), received_mono=received)
+                    except Exception as error:  # one bad start must not lose the other events
+                        self.errors.append(f"starting an execution failed: {error!r}")
+                with contextlib.suppress(Exception):
+                    self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[  # type: ignore[union-attr]
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            finally:
+                with self._cond:
+                    self._receiving -= 1
+                    self._cond.notify_all()
+
+    def _event_of(self, message: Mapping[str, Any]) -> Any:
+        body = str(message.get("Body", ""))
+        try:
+            event = json.loads(body)
+        except json.JSONDecodeError:
+            return body
+        return reconcile_event(event, account_id=self.sandbox.account_id)
+
+    def _watch_loop(self) -> None:
+        while True:
+            with self._cond:
+                if self._stopped:
+                    return
+                running = [execution for execution in self.executions if execution.status == "RUNNING"]
+                if not running:
+                    self._cond.wait(self._watch_interval * 4)
+                    continue
+            for execution in running:
+                try:
+                    described = self._sfn.describe_execution(executionArn=execution.arn)
+                except Exception as error:
+                    self.errors.append(f"describing {execution.name} failed: {error!r}")
+                    continue
+                if described["status"] in TERMINAL_STATUSES:
+                    self._finish(execution, described)
+            with self._cond:
+                if self._stopped:
+                    return
+                self._cond.wait(self._watch_interval)
+
+    def _finish(self, execution: Execution, described: Mapping[str, Any]) -> None:
+        ended = time.monotonic()
+        output: Any = described.get("output")
+        with contextlib.suppress(TypeError, ValueError):
+            output = json.loads(output) if isinstance(output, str) else output
+        try:
+            logs = "\n".join(history_lines(execution_history(self._sfn, execution.arn)))
+        except Exception as error:
+            logs = f"(history unavailable: {error!r})"
+        with self._cond:
+            if self._stopped:
+                return  # aborted by stop(): not a result of the responder
+            execution.ended_mono = ended
+            execution.status = str(described["status"])
+            execution.output = output
+            execution.error = described.get("error")
+            execution.cause = described.get("cause")
+            self.invocations.append(execution.as_invocation(logs))
+            self._cond.notify_all()
+
+
+def start_responder(responder: str, *, scenario: Any, sandbox: Sandbox, env: Any, gateway: Any, route: Any,
+                    target: Any, credentials: Credentials, time_scale: float) -> StateMachineResponder:
+    """Deploy the ``stepfunctions:`` responder and start delivering the rule's events to it.
+
+    The emulator's own calls (the state machine's tasks) are routed through ``gateway`` and labelled
+    ``stepfunctions`` in the journal; Lambda tasks run in the function runtime with ``credentials``
+    and the scenario's responder environment. Stop the returned responder to clean up.
+    """
+    from simulator.stepfunctions.definition import load_definition, task_actions
+    from simulator.stepfunctions.deploy import deploy_state_machine, services_of, warm_interpreter
+    from simulator.stepfunctions.lambda_bridge import LambdaBridge
+    from simulator.stepfunctions.spec import state_machine_path
+    from simulator.targets.moto import MOTO_INTERNAL_ACCESS_KEY
+
+    path = state_machine_path(responder)
+    route_internal = getattr(target, "route_internal_calls", None)
+    if callable(route_internal):
+        # Still straight to the emulator: the warm-up's calls are the harness's, not the responder's.
+        warm_interpreter(sandbox, services_of(task_actions(load_definition(path))), env.run_id)
+        route_internal(gateway.url)
+    gateway.label_caller(MOTO_INTERNAL_ACCESS_KEY, STEPFUNCTIONS_LABEL)
+    function_env = {key: env.resolve(value) for key, value in scenario.responder.environment.items()}
+    bridge = LambdaBridge(gateway, sandbox, run_id=env.run_id, credentials=credentials, env=function_env,
+                          time_scale=time_scale, timeout_seconds=scenario.responder.timeout_seconds)
+    try:
+        deployment = deploy_state_machine(path, sandbox=sandbox, env=env, scenario=scenario,
+                                          time_scale=time_scale, bridge=bridge)
+        return StateMachineResponder(deployment, sandbox=sandbox, queue_url=route.queue_url, bridge=bridge).start()
+    except BaseException:
+        bridge.stop()
+        raise

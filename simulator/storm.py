@@ -1,0 +1,533 @@
+"""Storm mode: one scenario fanned out over many resources, N findings a second for T seconds.
+
+The scenario's first finding is bound to copies of its resource (an instance or a user), one per
+finding by default; findings are published at a steady rate (wall time) and delivered to the responder
+as in a normal run, under a chaos profile if one is given. Each step of each finding is dated by the
+responder's last successful call that causes it, made while it handled that finding (the function
+runtime runs one event at a time, so a call belongs to the invocation it falls in), and confirmed at
+the end by the step's observer. The report gives per-step latency percentiles against the SLA, the
+backlog, throughput, the findings that ended neither remediated nor escalated, the invariants, and the
+harness's own cost per finding (CPU, injection, memory).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import math
+import random
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.chaos.delivery import DeliveryPlan, plain_plan
+from simulator.chaos.harness import chaos_rng, injector_for, open_session
+from simulator.chaos.profile import ChaosProfile
+from simulator.errors import InputError, UsageError
+from simulator.runner import LATE_WINDOW_FACTOR, RunOptions, deferred_interrupts
+from simulator.scenario import Scenario
+from simulator.verdicts.model import LATE, MET, MISSING, Invariant, StepVerdict
+from simulator.verdicts.sla import classify
+
+FAN_OUT_KINDS = ("instance", "user")
+CHECK_WORKERS = 4
+MAX_FINDINGS = 100_000
+
+
+@dataclass(frozen=True)
+class StormOptions:
+    rate: float  # findings published per wall second
+    duration: float  # wall seconds of publishing
+    resources: int | None = None  # copies of the finding's resource; default one per finding
+
+    @property
+    def count(self) -> int:
+        return max(1, round(self.rate * self.duration))
+
+    def check(self) -> None:
+        if not self.rate > 0:
+            raise UsageError(f"--rate {self.rate:g}: must be a positive number of findings per second")
+        if not self.duration > 0:
+            raise UsageError(f"--duration {self.duration:g}: must be a positive number of seconds")
+        if self.count > MAX_FINDINGS:
+            raise UsageError(f"--rate x --duration is {self.count} findings; at most {MAX_FINDINGS}")
+        if self.resources is not None and self.resources < 1:
+            raise UsageError(f"--resources {self.resources}: must be 1 or more")
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """One step over every finding of the storm; seconds are runbook time from publication."""
+
+    id: str
+    title: str
+    sla_seconds: float
+    met: int
+    late: int
+    missing: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+
+
+@dataclass
+class StormReport:
+    scenario_id: str
+    run_id: str
+    seed: int
+    time_scale: float
+    rate: float
+    duration: float
+    findings: int
+    resources: int
+    profile: str | None = None
+    steps: list[StepStats] = field(default_factory=list)
+    invariants: list[Invariant] = field(default_factory=list)
+    remediated: int = 0
+    escalated: int = 0
+    unresolved: list[str] = field(default_factory=list)  # neither remediated nor escalated
+    deliveries: int = 0
+    dropped: int = 0
+    handled: int = 0
+    throughput_per_second: float = 0.0  # findings handled per wall second
+    publish_rate_achieved: float = 0.0
+    backlog_max: int = 0
+    backlog_at_end_of_publishing: int = 0
+    pickup_p50: float | None = None  # wall seconds from publication to the handler starting
+    pickup_p95: float | None = None
+    invocation_ms_p50: float | None = None
+    invocation_ms_p95: float | None = None
+    invocations: int = 0
+    invocation_errors: int = 0
+    dead_letters: int = 0
+    api_calls: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    harness_cpu_ms_per_finding: float = 0.0
+    generate_ms_per_finding: float = 0.0
+    put_events_ms_p50: float | None = None
+    rss_mb_after_provisioning: float | None = None
+    rss_mb_peak: float | None = None
+    provision_seconds: float = 0.0
+    settle_seconds: float = 0.0
+    verify_seconds: float = 0.0
+    settled: bool = True  # False: the responder still had work when the storm's window closed
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        every_step_met = all(step.late == 0 and step.missing == 0 for step in self.steps)
+        return every_step_met and not self.unresolved and all(inv.held for inv in self.invariants) \
+            and not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["invariants"] = [{"id": inv.id, "held": inv.held, "detail": inv.detail[:2000]} for inv in self.invariants]
+        data["verdict"] = "pass" if self.passed else "fail"
+        return data
+
+
+# ---------------------------------------------------------------- fan-out
+
+
+def fan_out(scenario: Scenario, copies: int) -> tuple[Scenario, list[str]]:
+    """The scenario with its first finding's resource copied ``copies`` times (the original is copy 0),
+    and the copies' logical names."""
+    if copies < 1:
+        raise ValueError("copies must be at least 1")
+    name = scenario.findings[0].resource
+    try:
+        kind, model = scenario.environment.get(name)
+    except KeyError:
+        raise InputError(f"the first finding names no resource of the environment ({name!r})",
+                         field="findings[0].resource", fix="bind it to an instance or a user") from None
+    if kind not in FAN_OUT_KINDS:
+        raise InputError(f"a storm fans out instances or users, not the {kind} {name!r}",
+                         field="findings[0].resource", fix="bind the first finding to an instance or a user")
+    taken = {item.name for _, item in scenario.environment.resources()}
+    width = len(str(copies))
+    names = [name]
+    for index in range(1, copies):
+        clone = f"{name[:40 - width - 1]}-{index:0{width}d}"
+        if clone in taken:
+            raise InputError(f"cannot copy {name!r}: the environment already has {clone!r}",
+                             field="environment", fix="rename that resource")
+        names.append(clone)
+    field_name = f"{kind}s"
+    items = list(getattr(scenario.environment, field_name))
+    items += [model.model_copy(update={"name": clone}) for clone in names[1:]]
+    environment = scenario.environment.model_copy(update={field_name: items})
+    return scenario.model_copy(update={"environment": environment}), names
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100) by linear interpolation between closest ranks; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _rss_mb(key: str) -> float | None:
+    """VmRSS or VmHWM (peak) of this process in MB, where /proc has it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def backlog(published: Sequence[float], started: Sequence[float], until: float | None = None) -> tuple[int, int]:
+    """(largest backlog, backlog at ``until``): events on the bus that the responder had not started yet."""
+    moments = sorted([(t, 1) for t in published] + [(t, -1) for t in started])
+    level = peak = at_until = 0
+    for moment, change in moments:
+        level += change
+        peak = max(peak, level)
+        if until is not None and moment <= until:
+            at_until = level
+    return peak, max(at_until, 0)
+
+
+class _Delivered:
+    """A topic listener already drained: observers share it read-only during verification."""
+
+    def __init__(self, deliveries: list[Any]) -> None:
+        self.deliveries = deliveries
+
+    def drain(self, sandbox: Any) -> list[Any]:
+        return []
+
+    def close(self, sandbox: Any) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- the storm
+
+
+def run_storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id: str,
+              profile: ChaosProfile | None = None) -> StormReport:
+    """Run the storm on a fresh sandbox and report it; the sandbox is always cleaned up."""
+    storm.check()
+    stack = contextlib.ExitStack()
+    try:
+        return _storm(scenario, options, storm, run_id, profile, stack)
+    finally:
+        with deferred_interrupts():
+            stack.close()
+
+
+def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id: str,
+           profile: ChaosProfile | None, stack: contextlib.ExitStack) -> StormReport:
+    from simulator.findings import generate_finding, wrap_in_envelope
+    from simulator.observers import create_observer
+    from simulator.observers.notify import TopicListener
+
+    count = storm.count
+    copies = min(storm.resources or count, count)
+    fanned, names = fan_out(scenario, copies)
+    report = StormReport(scenario.id, run_id, options.seed, options.time_scale, storm.rate, storm.duration, count,
+                         copies, profile=profile.name if profile else None)
+    started = time.monotonic()
+    session = open_session(fanned, options, run_id, stack, profile=profile)
+    sandbox, env = session.sandbox, session.env
+    report.provision_seconds = time.monotonic() - started
+    report.rss_mb_after_provisioning = _rss_mb("VmRSS")
+
+    rng = random.Random(f"{options.seed}:{scenario.id}:storm")
+    spec = scenario.findings[0]
+    generate_started = time.perf_counter()
+    findings = [generate_finding(spec.type, rng=rng, account_id=sandbox.account_id, region=sandbox.region,
+                                 resource=env.resources[names[index % copies]], severity=spec.severity)
+                for index in range(count)]
+    envelopes = [wrap_in_envelope(finding, rng=rng) for finding in findings]
+    report.generate_ms_per_finding = (time.perf_counter() - generate_started) * 1000 / count
+    finding_ids = [str(finding["id"]) for finding in findings]
+    owner = {fid: names[index % copies] for index, fid in enumerate(finding_ids)}
+
+    options.say(f"preparing observers for {count} findings")
+    listeners, observers = _observers(fanned, env, findings, owner, names[0], create_observer, TopicListener)
+    for listener in listeners.values():
+        listener.subscribe(sandbox)
+        stack.callback(listener.close, sandbox)
+    preparing = [o for per_finding in observers.values() for o in per_finding.values() if not hasattr(o, "listener")]
+    with ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="storm-prepare") as pool:
+        list(pool.map(lambda observer: observer.prepare(sandbox), preparing))
+
+    offsets = [index / storm.rate for index in range(count)]
+    plan: DeliveryPlan = (
+        profile.plan_deliveries(envelopes, chaos_rng(options.seed, scenario.id, "delivery"), options.time_scale,
+                                offsets=offsets)
+        if profile is not None else plain_plan(envelopes, offsets=offsets, time_scale=options.time_scale))
+    del envelopes
+    injector = injector_for(session, plan, options)
+    stack.callback(injector.stop)
+    options.say(f"storm: {count} findings at {storm.rate:g}/s over {copies} {names[0]} copies"
+                + (f" under chaos profile {profile.name}" if profile else ""))
+    cpu_started = time.process_time()
+    plan_start = injector.start()
+    published_mono = {fid: plan_start + offset for fid, offset in zip(finding_ids, offsets, strict=True)}
+    for fid, per_finding in observers.items():
+        for observer in per_finding.values():
+            observer.injected_wall = (injector.started_wall or time.time()) + (published_mono[fid] - plan_start)
+
+    longest_sla = max((step.within_seconds for step in scenario.steps), default=0.0)
+    deadline = plan_start + plan.span_seconds + longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale
+    injector.join(timeout=max(0.0, deadline - time.monotonic()))
+    report.settled = session.runtime.wait_idle(timeout=max(1.0, deadline - time.monotonic()))
+    settled_at = time.monotonic()
+    report.settle_seconds = settled_at - plan_start
+    report.harness_cpu_ms_per_finding = (time.process_time() - cpu_started) * 1000 / count
+
+    options.say("verifying effects")
+    verify_started = time.monotonic()
+    for listener in listeners.values():
+        listener.drain(sandbox)
+    for per_finding in observers.values():
+        for observer in per_finding.values():
+            if hasattr(observer, "listener"):
+                observer.listener = _Delivered(listeners[observer.topic_arn].deliveries)
+    checks = [(fid, step_id, observer) for fid, per_finding in observers.items()
+              for step_id, observer in per_finding.items()]
+    with ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="storm-verify") as pool:
+        held = dict(zip([(fid, step_id) for fid, step_id, _ in checks],
+                        pool.map(lambda check: _held(check[2], sandbox), checks), strict=True))
+    report.verify_seconds = time.monotonic() - verify_started
+    report.rss_mb_peak = _rss_mb("VmHWM")
+
+    _judge(report, fanned, session, plan, injector, observers, held, published_mono, settled_at)
+    report.errors = [*injector.errors, *session.gateway.errors]
+    return report
+
+
+def _observers(scenario: Scenario, env: Any, findings: Sequence[Mapping[str, Any]], owner: Mapping[str, str],
+               original: str, create_observer: Any, listener_class: Any) -> tuple[dict[str, Any], dict[str, dict]]:
+    """One observer per step and finding, bound to the finding's copy; one shared listener per topic."""
+    listeners: dict[str, Any] = {}
+    observers: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        fid = str(finding["id"])
+        per_finding = {}
+        for step in scenario.steps:
+            params = {key: owner[fid] if value == original else value for key, value in step.expect.params.items()}
+            observer = create_observer(step.expect.kind, params, env, finding, scenario)
+            if hasattr(observer, "listener"):
+                listeners.setdefault(observer.topic_arn, listener_class(observer.topic_arn))
+            per_finding[step.id] = observer
+        observers[fid] = per_finding
+    return listeners, observers
+
+
+def _held(observer: Any, sandbox: Any) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return bool(observer.check(sandbox))
+    except (ClientError, BotoCoreError) as error:
+        observer.detail = f"check failed: {error}"
+        return False
+
+
+def _judge(report: StormReport, scenario: Scenario, session: Any, plan: DeliveryPlan, injector: Any,
+           observers: Mapping[str, Mapping[str, Any]], held: Mapping[tuple[str, str], bool],
+           published_mono: Mapping[str, float], settled_at: float) -> None:
+    from simulator.verdicts import (
+        blast_radius,
+        no_duplicate_side_effects,
+        no_unhandled_errors,
+        pages_from_journal,
+        remediated_or_escalated,
+        shared_resource_names,
+    )
+    from simulator.verdicts.invariants import ESCALATION_KIND, resource_ids
+
+    runtime, env = session.runtime, session.env
+    caller = session.responder_credentials.access_key_id
+    entries = session.journal.entries()
+    responder_entries = sorted((e for e in entries if e.caller == caller), key=lambda e: e.mono_start)
+    starts = [entry.mono_start for entry in responder_entries]
+    invocations = list(runtime.invocations)
+    windows: dict[str, list[Any]] = defaultdict(list)
+    for invocation in invocations:
+        if invocation.finding_id:
+            windows[invocation.finding_id].append(invocation)
+
+    scale = report.time_scale
+    steps_by_finding: dict[str, list[StepVerdict]] = {}
+    observed: dict[str, list[float]] = defaultdict(list)
+    for fid, per_finding in observers.items():
+        mine = sorted(windows.get(fid, []), key=lambda inv: inv.started_mono)
+        first_ok = next((index for index, inv in enumerate(mine) if inv.outcome == "ok"), None)
+        considered = mine[:first_ok + 1] if first_ok is not None else mine
+        calls = [entry for inv in considered
+                 for entry in responder_entries[bisect.bisect_left(starts, inv.started_mono):
+                                                bisect.bisect_right(starts, inv.ended_mono)]]
+        verdicts = []
+        for step in scenario.steps:
+            observer = per_finding[step.id]
+            seconds = None
+            if held[(fid, step.id)]:
+                causing = [entry.mono for entry in calls if observer.is_causing(entry)]
+                moment = max(causing) if causing else (considered[-1].ended_mono if considered else settled_at)
+                seconds = max(0.0, moment - published_mono[fid]) * scale
+                observed[step.id].append(seconds)
+            verdicts.append(StepVerdict(step.id, step.within_seconds, seconds, None if seconds is None else
+                                        seconds / scale, classify(seconds, step.within_seconds, scale),
+                                        title=step.title, kind=step.expect.kind, sla_text=step.within_text))
+        steps_by_finding[fid] = verdicts
+
+    for position, step in enumerate(scenario.steps):
+        verdicts = [per_finding[position] for per_finding in steps_by_finding.values()]
+        values = observed[step.id]
+        report.steps.append(StepStats(
+            step.id, step.title, step.within_seconds,
+            met=sum(1 for v in verdicts if v.verdict == MET), late=sum(1 for v in verdicts if v.verdict == LATE),
+            missing=sum(1 for v in verdicts if v.verdict == MISSING),
+            p50=percentile(values, 50), p95=percentile(values, 95), p99=percentile(values, 99),
+            max=max(values) if values else None))
+
+    escalation_topic = env.resources.get(scenario.escalation.topic, {}).get("arn")
+    finding_ids = list(observers)
+    pages = pages_from_journal(responder_entries, escalation_topic, finding_ids)
+    remediated = {fid for fid, verdicts in steps_by_finding.items()
+                  if all(v.verdict in (MET, LATE) for v in verdicts if v.kind != ESCALATION_KIND)}
+    escalated = {fid for fid, levels in pages.items() if levels}
+    report.remediated, report.escalated = len(remediated), len(escalated - remediated)
+    report.unresolved = [fid for fid in finding_ids if fid not in remediated and fid not in escalated]
+
+    owners = _owner_map(observers)
+    callers = {caller}
+    report.invariants = [
+        blast_radius(entries, env=env, scope_names=sorted({name for _, name in owners}),
+                     shared_names=shared_resource_names(scenario, env), responder_callers=callers),
+        no_unhandled_errors(invocations, runtime.dead_letters),
+        remediated_or_escalated(finding_ids, steps_by_finding, pages),
+        no_duplicate_side_effects(entries, {fid: resource_ids(env, name) for fid, name in owners},
+                                  responder_callers=callers),
+    ]
+
+    first_attempts = [inv for inv in invocations if inv.attempt == 1]
+    delivered = [item.injection.mono for item in injector.delivered]
+    publishing_end = max(published_mono.values()) if published_mono else 0.0
+    report.backlog_max, report.backlog_at_end_of_publishing = backlog(
+        delivered, [inv.started_mono for inv in first_attempts], publishing_end)
+    report.deliveries, report.dropped = len(plan.deliveries), len(plan.dropped)
+    handled_at = {}
+    for inv in sorted(invocations, key=lambda inv: inv.ended_mono):
+        if inv.outcome == "ok" and inv.finding_id and inv.finding_id not in handled_at:
+            handled_at[inv.finding_id] = inv.ended_mono
+    report.handled = len(handled_at)
+    if handled_at and published_mono:
+        span = max(handled_at.values()) - min(published_mono.values())
+        report.throughput_per_second = len(handled_at) / span if span > 0 else 0.0
+    first_delivery: dict[str, float] = {}
+    for item in injector.delivered:
+        if item.planned.finding_id:
+            first_delivery.setdefault(item.planned.finding_id, item.injection.mono)
+    if len(first_delivery) > 1:
+        span = max(first_delivery.values()) - min(first_delivery.values())
+        report.publish_rate_achieved = (len(first_delivery) - 1) / span if span > 0 else 0.0
+    pickups = []
+    for fid, mine in windows.items():
+        if fid in published_mono:
+            pickups.append(min(inv.started_mono for inv in mine) - published_mono[fid])
+    report.pickup_p50, report.pickup_p95 = percentile(pickups, 50), percentile(pickups, 95)
+    durations = [inv.duration_ms for inv in invocations]
+    report.invocation_ms_p50, report.invocation_ms_p95 = percentile(durations, 50), percentile(durations, 95)
+    report.invocations = len(invocations)
+    report.invocation_errors = sum(1 for inv in invocations if inv.outcome != "ok")
+    report.dead_letters = len(runtime.dead_letters)
+    report.api_calls = len(responder_entries)
+    report.faults = session.faults.counts() if session.faults else {}
+    put_events = [(item.injection.acked_mono - item.injection.mono) * 1000 for item in injector.delivered
+                  if item.injection.acked_mono]
+    report.put_events_ms_p50 = percentile(put_events, 50)
+
+
+def _owner_map(observers: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(finding id, logical name of the resource copy its observers watch)."""
+    pairs = []
+    for fid, per_finding in observers.items():
+        name = next((o.params.get("instance") or o.params.get("user") for o in per_finding.values()
+                     if o.params.get("instance") or o.params.get("user")), None)
+        if name:
+            pairs.append((fid, name))
+    return pairs
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    from simulator.scenario.durations import format_duration
+
+    return format_duration(value) if value >= 1 else f"{value * 1000:.0f}ms"
+
+
+def render_storm(report: StormReport) -> str:
+    """The storm's summary as text tables."""
+    from tabulate import tabulate
+
+    head = (f"storm: {report.scenario_id}, {report.findings} findings at {report.rate:g}/s for "
+            f"{report.duration:g}s over {report.resources} resources"
+            + (f", chaos profile {report.profile}" if report.profile else "")
+            + f"\ntime scale {report.time_scale:g}x, seed {report.seed}; latencies in runbook time from publication")
+    rows = [(s.id, _seconds(s.sla_seconds), _seconds(s.p50), _seconds(s.p95), _seconds(s.p99), _seconds(s.max),
+             s.met, s.late, s.missing) for s in report.steps]
+    steps = tabulate(rows, headers=["step", "SLA", "p50", "p95", "p99", "max", "met", "late", "missing"])
+    invariants = tabulate([(inv.id, "held" if inv.held else "BROKEN", inv.detail[:100]) for inv in report.invariants],
+                          headers=["invariant", "result", "detail"])
+    figures = [
+        ("findings remediated / escalated / neither",
+         f"{report.remediated} / {report.escalated} / {len(report.unresolved)}"),
+        ("deliveries (dropped)", f"{report.deliveries} ({report.dropped})"),
+        ("throughput", f"{report.throughput_per_second:.2f} findings/s handled; published at "
+                       f"{report.publish_rate_achieved:.2f}/s"),
+        ("backlog", f"max {report.backlog_max}, {report.backlog_at_end_of_publishing} when publishing ended"),
+        ("pickup (publication to handler) p50 / p95",
+         f"{_wall(report.pickup_p50)} / {_wall(report.pickup_p95)} wall"),
+        ("invocations", f"{report.invocations} ({report.invocation_errors} failed, {report.dead_letters} "
+                        f"dead-lettered), p50 {report.invocation_ms_p50 or 0:.0f} ms, "
+                        f"p95 {report.invocation_ms_p95 or 0:.0f} ms"),
+        ("responder API calls", f"{report.api_calls}" + (f"; faults {report.faults}" if report.faults else "")),
+        ("harness per finding", f"{report.harness_cpu_ms_per_finding:.1f} ms CPU, generate "
+                                f"{report.generate_ms_per_finding:.2f} ms, PutEvents p50 "
+                                f"{report.put_events_ms_p50 or 0:.1f} ms"),
+        ("harness memory", f"{report.rss_mb_after_provisioning or 0:.0f} MB after provisioning, peak "
+                           f"{report.rss_mb_peak or 0:.0f} MB"),
+        ("phases", f"provision {report.provision_seconds:.1f}s, storm until idle {report.settle_seconds:.1f}s"
+                   + ("" if report.settled else " (window closed with work left)")
+                   + f", verify {report.verify_seconds:.1f}s"),
+    ]
+    lines = [head, "", steps, "", invariants, "", tabulate(figures, tablefmt="plain")]
+    if report.unresolved:
+        shown = ", ".join(report.unresolved[:5]) + (" ..." if len(report.unresolved) > 5 else "")
+        lines.append(f"\nneither remediated nor escalated: {shown}")
+    if report.errors:
+        lines.append("\nharness errors: " + "; ".join(report.errors[:5]))
+    lines.append(f"\n{'PASS' if report.passed else 'FAIL'} storm {report.scenario_id}")
+    return "\n".join(lines)
+
+
+def _wall(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
