@@ -32,6 +32,7 @@ from typing import Any
 
 from responders.lib import aws
 from responders.lib.events import EventRejected, instance_of
+from responders.lib.gather import member
 from responders.lib.instance import describe_instance, protection, state_of
 from responders.lib.network import (
     UnsafeAddress,
@@ -108,18 +109,15 @@ COMPROMISE_PREFIXES = ("Backdoor:EC2/", "Trojan:EC2/", "CryptoCurrency:EC2/", "E
 
 def _is_actor(finding: Mapping[str, Any]) -> bool:
     """The instance itself attacked (GuardDuty's ACTOR role, an outbound connection)."""
-    service = finding.get("service") if isinstance(finding.get("service"), Mapping) else {}
-    action = service.get("action") if isinstance(service.get("action"), Mapping) else {}
-    connection = action.get("networkConnectionAction") if isinstance(action.get("networkConnectionAction"),
-                                                                      Mapping) else {}
+    service = member(finding, "service")
+    connection = member(member(service, "action"), "networkConnectionAction")
     return service.get("resourceRole") == "ACTOR" or connection.get("connectionDirection") == "OUTBOUND"
 
 
 def _related_findings(finding: Mapping[str, Any], finding_id: str, instance_id: str) -> list[dict[str, Any]]:
     """The other unarchived GuardDuty findings about the same instance (GetFindings items)."""
     guardduty = aws.client("guardduty")
-    service = finding.get("service") if isinstance(finding.get("service"), Mapping) else {}
-    detector = service.get("detectorId")
+    detector = member(finding, "service").get("detectorId")
     if not (isinstance(detector, str) and _DETECTOR.match(detector)):
         detectors = guardduty.list_detectors().get("DetectorIds", [])
         if not detectors:
@@ -268,7 +266,11 @@ def _addresses_to_block(ec2: Any, instance: Mapping[str, Any], remotes: list[Any
     own: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     vpc_id = instance.get("VpcId")
     if vpc_id:
-        for vpc in ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]:
+        try:
+            vpcs = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        except Exception as exc:  # without the VPC's ranges no address is known to be safe to block
+            return [], [f"the ranges of {vpc_id} could not be read ({type(exc).__name__}): nothing blocked"]
+        for vpc in vpcs:
             own.extend(vpc_networks(vpc))
     for eni in instance.get("NetworkInterfaces", []):
         public = (eni.get("Association") or {}).get("PublicIp")

@@ -39,7 +39,7 @@ from responders.lib.events import (
     finding_of,
     shown,
 )
-from responders.lib.gather import CaseFile, clean, facts_of, lookups, missing_resources
+from responders.lib.gather import CaseFile, clean, facts_of, lookups, member, missing_resources
 from responders.lib.instance import DEFAULT_PROTECTED_TAG
 from responders.lib.notify import notify
 from responders.lib.s3 import valid_bucket_name
@@ -156,8 +156,7 @@ def check_event(event: Any, context: Any, accepts: Callable[[str], bool], what: 
 
 def is_sample(finding: Mapping[str, Any]) -> bool:
     """A GuardDuty sample finding (CreateSampleFindings): it names made-up resources."""
-    info = finding.get("service", {}).get("additionalInfo") if isinstance(finding.get("service"), dict) else None
-    return isinstance(info, dict) and info.get("sample") is True
+    return member(member(finding, "service"), "additionalInfo").get("sample") is True
 
 
 def severity_of(finding: Mapping[str, Any]) -> float:
@@ -186,8 +185,7 @@ def reject(config: Config, rejected: EventRejected, responder: str) -> dict[str,
 
 def _version(finding: Mapping[str, Any]) -> tuple[str, int]:
     """Where this state of the finding stands among its aggregated updates: (updatedAt, count)."""
-    service = finding.get("service") if isinstance(finding.get("service"), dict) else {}
-    count = service.get("count")
+    count = member(finding, "service").get("count")
     updated = finding.get("updatedAt")
     return (updated if isinstance(updated, str) else "",
             count if isinstance(count, int) and not isinstance(count, bool) else 0)
@@ -263,7 +261,12 @@ class Runbook:
     def notify(self, summary: str, facts: Mapping[str, Any], *, resource: str) -> None:
         """Tell the on-call once per finding: what it is, on what, and what the runbook does about it."""
         def send() -> tuple[str, Any]:
-            if self.case.marker("notified") is not None:
+            try:
+                told = self.case.marker("notified") is not None
+            except Exception as exc:  # an unreadable case file must not keep the on-call in the dark
+                self.log(f"could not read the notified marker ({type(exc).__name__}); notifying")
+                told = False
+            if told:
                 return "already done", "on-call was notified by an earlier delivery"
             message = {"finding_id": self.finding_id, "finding_type": self.finding_type,
                        "severity": self.finding.get("severity"), "resource": resource, "summary": summary,
@@ -271,7 +274,7 @@ class Runbook:
             message_id = notify(aws.client("sns"), self.config.oncall_topic_arn,
                                 subject=f"GuardDuty {self.finding_type} on {resource} ({self.finding_id})",
                                 message=message, attributes={"finding_id": self.finding_id})
-            self.case.mark("notified", {"message_id": message_id})
+            self._remember("notified", {"message_id": message_id})
             return "done", {"message_id": message_id}
 
         self.step("notify", send)

@@ -18,6 +18,7 @@ PAGER_TOPIC_ARN / ESCALATION, ESCALATION_CONTACT, PROTECTED_TAG). Safe to repeat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from responders.lib import aws
@@ -158,15 +159,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                    resource=summary["resource"])
     for bucket in present:
         if playbook.preserve:
-            runbook.step(f"preserve-policy:{bucket}", lambda bucket=bucket: _preserve(runbook, s3, bucket))
+            runbook.step(f"preserve-policy:{bucket}", partial(_preserve, runbook, s3, bucket))
         if bucket not in changeable:
             continue
         if deny:
-            runbook.step(f"deny-caller:{bucket}", lambda bucket=bucket: _deny(s3, bucket, deny))
+            runbook.step(f"deny-caller:{bucket}", partial(_deny, s3, bucket, deny))
         if playbook.block_public:
-            runbook.step(f"block-public-access:{bucket}", lambda bucket=bucket: _block(s3, bucket))
+            runbook.step(f"block-public-access:{bucket}", partial(_block, s3, bucket))
     for ref in objects:
-        runbook.step(f"quarantine-object:{ref.bucket}", lambda ref=ref: _quarantine(runbook, s3, ref))
+        runbook.step(f"quarantine-object:{ref.bucket}", partial(_quarantine, runbook, s3, ref))
     if playbook.page:
         runbook.escalate_for(playbook.summary)
     return runbook.finish(summary)

@@ -106,12 +106,14 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     sandbox = target.start()
 
     # The emulator loads its services in the background meanwhile: import the rest of the harness now.
-    from simulator.delivery import FunctionRuntime, inject_event, install_rule, warm_delivery
+    from simulator.delivery import inject_event, install_rule, warm_delivery
     from simulator.findings import generate_finding, wrap_in_envelope
     from simulator.gateway import Gateway, Journal
     from simulator.observers import ObservationLoop, create_observer
+    from simulator.oncall import start_oncall
     from simulator.provision import provision, take_inventory
     from simulator.reports import ScenarioResult
+    from simulator.stepfunctions import prime_subscriptions
     from simulator.verdicts import evaluate_invariants, judge_steps
 
     if hasattr(target, "warm"):
@@ -123,7 +125,7 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
 
     journal = Journal()
     gateway = Gateway(sandbox.endpoint_url or "", journal, region=sandbox.region, account_id=sandbox.account_id)
-    gateway_url = gateway.start()
+    gateway.start()
     stack.callback(gateway.stop)
     gateway.label_caller(responder_credentials.access_key_id, "responder")
 
@@ -131,26 +133,16 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     if options.target == "moto":
         warm_delivery(sandbox, run_id)  # moto builds its pattern parser on the first delivery: keep it out of SLAs
     route = install_rule(sandbox, scenario.responder.rule.name, scenario.responder.rule.event_pattern, run_id)
-    runtime = FunctionRuntime(
-        handler,
-        env={key: env.resolve(value) for key, value in scenario.responder.environment.items()},
-        endpoint_url=gateway_url,
-        credentials=responder_credentials,
-        region=sandbox.region,
-        sandbox=sandbox,
-        queue_url=route.queue_url,
-        timeout_seconds=scenario.responder.timeout_seconds,
-        time_scale=options.time_scale,
-    )
-    stack.callback(runtime.stop)
-    runtime.start()
+    runtime = _start_responder(handler, scenario=scenario, options=options, sandbox=sandbox, env=env,
+                               gateway=gateway, route=route, target=target, credentials=responder_credentials,
+                               stack=stack)
 
     findings = []
     for spec in scenario.findings:
         resource = env.resources[spec.resource] if spec.resource else None
         findings.append(generate_finding(
             spec.type, rng=rng, account_id=sandbox.account_id, region=sandbox.region,
-            resource=resource, severity=spec.severity,
+            resource=resource, severity=spec.severity, allow_retired=scenario.allow_retired_types,
         ))
     primary = findings[0]
     observers = {
@@ -159,6 +151,11 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     }
     for observer in observers.values():
         observer.prepare(sandbox)
+    # moto makes a signing key per SNS->SQS subscription on its first delivery: pay that before injection.
+    prime_subscriptions(sandbox, [d["arn"] for d in env.resources.values() if d["kind"] == "topic"])
+    oncall = start_oncall(scenario, sandbox, env, time_scale=options.time_scale)
+    if oncall is not None:
+        stack.callback(oncall.stop)
     inventory_before = take_inventory(sandbox, env)
 
     options.say(f"injecting {', '.join(f['type'] for f in findings)}")
@@ -186,7 +183,7 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         scenario=scenario, env=env, journal=journal, findings=findings, steps=steps,
         invocations=runtime.invocations, dead_letters=runtime.dead_letters,
         inventory_before=inventory_before, inventory_after=inventory_after,
-        responder_caller=responder_credentials.access_key_id,
+        responder_callers=getattr(runtime, "callers", {responder_credentials.access_key_id}),
     )
     return ScenarioResult.build(
         scenario=scenario, findings=findings, steps=steps, invariants=invariants,
@@ -195,6 +192,34 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         dead_letters=runtime.dead_letters, observed_for_wall_seconds=observed_for,
         injected_mono=injected_mono, harness_errors=[*gateway.errors, *journal.subscriber_errors],
     )
+
+
+def _start_responder(handler: str, *, scenario: Scenario, options: RunOptions, sandbox: Sandbox, env: Any,
+                     gateway: Any, route: Any, target: Target, credentials: Credentials,
+                     stack: contextlib.ExitStack) -> Any:
+    """Start the system under test: a Step Functions flow, or a Lambda-style handler in the function runtime."""
+    from simulator.delivery import FunctionRuntime
+    from simulator.stepfunctions import is_state_machine_responder, start_responder
+
+    if is_state_machine_responder(handler):
+        machine = start_responder(handler, scenario=scenario, sandbox=sandbox, env=env, gateway=gateway, route=route,
+                                  target=target, credentials=credentials, time_scale=options.time_scale)
+        stack.callback(machine.stop)
+        return machine
+    runtime = FunctionRuntime(
+        handler,
+        env={key: env.resolve(value) for key, value in scenario.responder.environment.items()},
+        endpoint_url=gateway.url,
+        credentials=credentials,
+        region=sandbox.region,
+        sandbox=sandbox,
+        queue_url=route.queue_url,
+        timeout_seconds=scenario.responder.timeout_seconds,
+        time_scale=options.time_scale,
+    )
+    stack.callback(runtime.stop)
+    runtime.start()
+    return runtime
 
 
 def ensure_emulator_available(options: RunOptions) -> None:

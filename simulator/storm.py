@@ -36,6 +36,9 @@ from simulator.verdicts.sla import classify
 FAN_OUT_KINDS = ("instance", "user")
 CHECK_WORKERS = 4
 MAX_FINDINGS = 100_000
+VERIFY_MODES = ("auto", "all", "sample")
+# Each observer check costs a few emulator calls that slow down as the sandbox fills up.
+AUTO_VERIFY_ALL = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class StormOptions:
     rate: float  # findings published per wall second
     duration: float  # wall seconds of publishing
     resources: int | None = None  # copies of the finding's resource; default one per finding
+    # Which effects the observers confirm at the end: "all", a "sample" (plus every step the journal
+    # has no evidence for), or "auto" (all up to AUTO_VERIFY_ALL findings, else a sample).
+    verify: str = "auto"
+    sample: int = 50
 
     @property
     def count(self) -> int:
@@ -57,6 +64,13 @@ class StormOptions:
             raise UsageError(f"--rate x --duration is {self.count} findings; at most {MAX_FINDINGS}")
         if self.resources is not None and self.resources < 1:
             raise UsageError(f"--resources {self.resources}: must be 1 or more")
+        if self.verify not in VERIFY_MODES:
+            raise UsageError(f"--verify {self.verify!r}: use one of {', '.join(VERIFY_MODES)}")
+        if self.sample < 1:
+            raise UsageError(f"--sample {self.sample}: must be 1 or more")
+
+    def verifies_all(self) -> bool:
+        return self.verify == "all" or (self.verify == "auto" and self.count <= AUTO_VERIFY_ALL)
 
 
 # ---------------------------------------------------------------- report
@@ -119,6 +133,10 @@ class StormReport:
     settle_seconds: float = 0.0
     verify_seconds: float = 0.0
     settled: bool = True  # False: the responder still had work when the storm's window closed
+    checks: int = 0  # observer checks made to confirm effects
+    checks_of: int = 0  # of this many (finding, step) pairs
+    disagreements: list[str] = field(default_factory=list)  # the journal said done, the observer did not
+    missing_examples: dict[str, list[str]] = field(default_factory=dict)  # step id -> why, for a few findings
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -297,23 +315,30 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
     report.settle_seconds = settled_at - plan_start
     report.harness_cpu_ms_per_finding = (time.process_time() - cpu_started) * 1000 / count
 
-    options.say("verifying effects")
+    options.say("confirming effects")
     verify_started = time.monotonic()
+    evidence = _evidence(session, observers, published_mono)
     for listener in listeners.values():
         listener.drain(sandbox)
     for per_finding in observers.values():
         for observer in per_finding.values():
             if hasattr(observer, "listener"):
                 observer.listener = _Delivered(listeners[observer.topic_arn].deliveries)
-    checks = [(fid, step_id, observer) for fid, per_finding in observers.items()
-              for step_id, observer in per_finding.items()]
+    keys = [(fid, step_id) for fid, per_finding in observers.items() for step_id in per_finding]
+    if storm.verifies_all():
+        chosen = keys
+    else:
+        sampled = set(random.Random(f"{options.seed}:storm-sample").sample(list(observers), min(storm.sample,
+                                                                                               count)))
+        chosen = [key for key in keys if key[0] in sampled or evidence[key] is None]
     with ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="storm-verify") as pool:
-        held = dict(zip([(fid, step_id) for fid, step_id, _ in checks],
-                        pool.map(lambda check: _held(check[2], sandbox), checks), strict=True))
+        held = dict(zip(chosen, pool.map(lambda key: _held(observers[key[0]][key[1]], sandbox), chosen),
+                        strict=True))
+    report.checks, report.checks_of = len(chosen), len(keys)
     report.verify_seconds = time.monotonic() - verify_started
     report.rss_mb_peak = _rss_mb("VmHWM")
 
-    _judge(report, fanned, session, plan, injector, observers, held, published_mono, settled_at)
+    _judge(report, fanned, session, plan, injector, observers, evidence, held, published_mono, settled_at)
     report.errors = [*injector.errors, *session.gateway.errors]
     return report
 
@@ -321,6 +346,8 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
 def _observers(scenario: Scenario, env: Any, findings: Sequence[Mapping[str, Any]], owner: Mapping[str, str],
                original: str, create_observer: Any, listener_class: Any) -> tuple[dict[str, Any], dict[str, dict]]:
     """One observer per step and finding, bound to the finding's copy; one shared listener per topic."""
+    from simulator.verdicts.invariants import resource_ids
+
     listeners: dict[str, Any] = {}
     observers: dict[str, dict[str, Any]] = {}
     for finding in findings:
@@ -331,6 +358,9 @@ def _observers(scenario: Scenario, env: Any, findings: Sequence[Mapping[str, Any
             observer = create_observer(step.expect.kind, params, env, finding, scenario)
             if hasattr(observer, "listener"):
                 listeners.setdefault(observer.topic_arn, listener_class(observer.topic_arn))
+            else:
+                # Every id of the copy (its interfaces, volumes), so its calls are known before any check.
+                observer.resource_ids.update(resource_ids(env, owner[fid]))
             per_finding[step.id] = observer
         observers[fid] = per_finding
     return listeners, observers
@@ -346,9 +376,46 @@ def _held(observer: Any, sandbox: Any) -> bool:
         return False
 
 
+def _evidence(session: Any, observers: Mapping[str, Mapping[str, Any]],
+              published_mono: Mapping[str, float]) -> dict[tuple[str, str], float | None]:
+    """(finding, step) -> when the responder's last successful call causing the step came back, while it
+    handled that finding (up to its first invocation that ended well); None without such a call.
+
+    The function runtime runs one event at a time, so a call belongs to the invocation it falls in.
+    """
+    caller = session.responder_credentials.access_key_id
+    calls = sorted((e for e in session.journal.entries() if e.caller == caller), key=lambda e: e.mono_start)
+    starts = [entry.mono_start for entry in calls]
+    windows: dict[str, list[Any]] = defaultdict(list)
+    for invocation in session.runtime.invocations:
+        if invocation.finding_id in published_mono:
+            windows[invocation.finding_id].append(invocation)
+    evidence: dict[tuple[str, str], float | None] = {}
+    for fid, per_finding in observers.items():
+        mine = sorted(windows.get(fid, []), key=lambda inv: inv.started_mono)
+        first_ok = next((index for index, inv in enumerate(mine) if inv.outcome == "ok"), None)
+        considered = mine[:first_ok + 1] if first_ok is not None else mine
+        made = [entry for inv in considered
+                for entry in calls[bisect.bisect_left(starts, inv.started_mono):
+                                   bisect.bisect_right(starts, inv.ended_mono)]]
+        for step_id, observer in per_finding.items():
+            causing = [entry.mono for entry in made if observer.is_causing(entry)]
+            evidence[(fid, step_id)] = max(causing) if causing else None
+    return evidence
+
+
+def _handled_at(invocations: Sequence[Any]) -> dict[str, float]:
+    """Finding id -> when its first invocation that ended well ended."""
+    handled: dict[str, float] = {}
+    for inv in sorted(invocations, key=lambda inv: inv.ended_mono):
+        if inv.outcome == "ok" and inv.finding_id and inv.finding_id not in handled:
+            handled[inv.finding_id] = inv.ended_mono
+    return handled
+
+
 def _judge(report: StormReport, scenario: Scenario, session: Any, plan: DeliveryPlan, injector: Any,
-           observers: Mapping[str, Mapping[str, Any]], held: Mapping[tuple[str, str], bool],
-           published_mono: Mapping[str, float], settled_at: float) -> None:
+           observers: Mapping[str, Mapping[str, Any]], evidence: Mapping[tuple[str, str], float | None],
+           held: Mapping[tuple[str, str], bool], published_mono: Mapping[str, float], settled_at: float) -> None:
     from simulator.verdicts import (
         blast_radius,
         no_duplicate_side_effects,
@@ -362,37 +429,37 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
     runtime, env = session.runtime, session.env
     caller = session.responder_credentials.access_key_id
     entries = session.journal.entries()
-    responder_entries = sorted((e for e in entries if e.caller == caller), key=lambda e: e.mono_start)
-    starts = [entry.mono_start for entry in responder_entries]
+    responder_entries = [entry for entry in entries if entry.caller == caller]
     invocations = list(runtime.invocations)
-    windows: dict[str, list[Any]] = defaultdict(list)
-    for invocation in invocations:
-        if invocation.finding_id:
-            windows[invocation.finding_id].append(invocation)
+    handled_at = _handled_at(invocations)
 
     scale = report.time_scale
     steps_by_finding: dict[str, list[StepVerdict]] = {}
     observed: dict[str, list[float]] = defaultdict(list)
     for fid, per_finding in observers.items():
-        mine = sorted(windows.get(fid, []), key=lambda inv: inv.started_mono)
-        first_ok = next((index for index, inv in enumerate(mine) if inv.outcome == "ok"), None)
-        considered = mine[:first_ok + 1] if first_ok is not None else mine
-        calls = [entry for inv in considered
-                 for entry in responder_entries[bisect.bisect_left(starts, inv.started_mono):
-                                                bisect.bisect_right(starts, inv.ended_mono)]]
         verdicts = []
         for step in scenario.steps:
-            observer = per_finding[step.id]
-            seconds = None
-            if held[(fid, step.id)]:
-                causing = [entry.mono for entry in calls if observer.is_causing(entry)]
-                moment = max(causing) if causing else (considered[-1].ended_mono if considered else settled_at)
-                seconds = max(0.0, moment - published_mono[fid]) * scale
+            key = (fid, step.id)
+            moment = evidence[key]
+            done = held.get(key, moment is not None)
+            if key in held and moment is not None and not held[key]:
+                report.disagreements.append(f"finding {fid} {step.id}: the responder's calls succeeded, but "
+                                            f"{per_finding[step.id].detail or 'the effect is not there'}")
+            if done and moment is None:
+                # Held without a call of its own while handling this finding (an earlier finding on the same
+                # resource did it): dated when the responder finished with it.
+                moment = handled_at.get(fid, settled_at)
+            seconds = max(0.0, moment - published_mono[fid]) * scale if done and moment is not None else None
+            if seconds is not None:
                 observed[step.id].append(seconds)
+            elif len(report.missing_examples.setdefault(step.id, [])) < 3:
+                report.missing_examples[step.id].append(
+                    f"finding {fid}: {per_finding[step.id].detail or 'no effect and no call for it'}")
             verdicts.append(StepVerdict(step.id, step.within_seconds, seconds, None if seconds is None else
                                         seconds / scale, classify(seconds, step.within_seconds, scale),
                                         title=step.title, kind=step.expect.kind, sla_text=step.within_text))
         steps_by_finding[fid] = verdicts
+    report.missing_examples = {step: lines for step, lines in report.missing_examples.items() if lines}
 
     for position, step in enumerate(scenario.steps):
         verdicts = [per_finding[position] for per_finding in steps_by_finding.values()]
@@ -430,10 +497,6 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
     report.backlog_max, report.backlog_at_end_of_publishing = backlog(
         delivered, [inv.started_mono for inv in first_attempts], publishing_end)
     report.deliveries, report.dropped = len(plan.deliveries), len(plan.dropped)
-    handled_at = {}
-    for inv in sorted(invocations, key=lambda inv: inv.ended_mono):
-        if inv.outcome == "ok" and inv.finding_id and inv.finding_id not in handled_at:
-            handled_at[inv.finding_id] = inv.ended_mono
     report.handled = len(handled_at)
     if handled_at and published_mono:
         span = max(handled_at.values()) - min(published_mono.values())
@@ -445,10 +508,11 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
     if len(first_delivery) > 1:
         span = max(first_delivery.values()) - min(first_delivery.values())
         report.publish_rate_achieved = (len(first_delivery) - 1) / span if span > 0 else 0.0
-    pickups = []
-    for fid, mine in windows.items():
-        if fid in published_mono:
-            pickups.append(min(inv.started_mono for inv in mine) - published_mono[fid])
+    first_started: dict[str, float] = {}
+    for inv in invocations:
+        if inv.finding_id in published_mono:
+            first_started[inv.finding_id] = min(inv.started_mono, first_started.get(inv.finding_id, inv.started_mono))
+    pickups = [started - published_mono[fid] for fid, started in first_started.items()]
     report.pickup_p50, report.pickup_p95 = percentile(pickups, 50), percentile(pickups, 95)
     durations = [inv.duration_ms for inv in invocations]
     report.invocation_ms_p50, report.invocation_ms_p95 = percentile(durations, 50), percentile(durations, 95)
@@ -515,11 +579,18 @@ def render_storm(report: StormReport) -> str:
                                 f"{report.put_events_ms_p50 or 0:.1f} ms"),
         ("harness memory", f"{report.rss_mb_after_provisioning or 0:.0f} MB after provisioning, peak "
                            f"{report.rss_mb_peak or 0:.0f} MB"),
+        ("effects confirmed by observers", f"{report.checks} of {report.checks_of} (finding, step) pairs"
+                                           + (f"; {len(report.disagreements)} disagree with the journal"
+                                              if report.disagreements else "")),
         ("phases", f"provision {report.provision_seconds:.1f}s, storm until idle {report.settle_seconds:.1f}s"
                    + ("" if report.settled else " (window closed with work left)")
-                   + f", verify {report.verify_seconds:.1f}s"),
+                   + f", confirm {report.verify_seconds:.1f}s"),
     ]
     lines = [head, "", steps, "", invariants, "", tabulate(figures, tablefmt="plain")]
+    for step_id, examples in report.missing_examples.items():
+        lines.append(f"\n{step_id} missing, e.g. " + "; ".join(examples))
+    if report.disagreements:
+        lines.append("\njournal and observers disagree: " + "; ".join(report.disagreements[:3]))
     if report.unresolved:
         shown = ", ".join(report.unresolved[:5]) + (" ..." if len(report.unresolved) > 5 else "")
         lines.append(f"\nneither remediated nor escalated: {shown}")

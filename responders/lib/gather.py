@@ -49,6 +49,12 @@ def clean(value: Any, limit: int = TEXT_LIMIT) -> str | None:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def member(value: Any, key: str) -> Mapping[str, Any]:
+    """``value[key]`` when both are objects, else an empty one: findings may lack or mistype any member."""
+    found = value.get(key) if isinstance(value, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
+
+
 def _dig(value: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(value, Mapping):
@@ -155,13 +161,14 @@ def _sequence_facts(finding: Mapping[str, Any]) -> dict[str, Any]:
 
 def facts_of(finding: Mapping[str, Any]) -> dict[str, Any]:
     """The data a runbook gathers from the finding itself, bounded and safe to publish."""
-    service = finding.get("service") if isinstance(finding.get("service"), Mapping) else {}
-    action = service.get("action") if isinstance(service.get("action"), Mapping) else {}
-    call = next((body for body in action.values() if isinstance(body, Mapping) and "api" in body), {})
-    dns = action.get("dnsRequestAction") if isinstance(action.get("dnsRequestAction"), Mapping) else {}
+    service = member(finding, "service")
+    action = member(service, "action")
+    call: Mapping[str, Any] = next((body for body in action.values() if isinstance(body, Mapping) and "api" in body),
+                                   {})
+    dns = member(action, "dnsRequestAction")
     threats = [clean(name, 120) for item in _dicts(_dig(service, "evidence", "threatIntelligenceDetails"))
                for name in (item.get("threatNames") or [])[:LIST_LIMIT]]
-    resource = finding.get("resource") if isinstance(finding.get("resource"), Mapping) else {}
+    resource = member(finding, "resource")
     facts = {
         "finding_id": clean(finding.get("id"), 128),
         "finding_type": clean(finding.get("type"), 128),
@@ -234,7 +241,7 @@ def lookups(facts: Mapping[str, Any], client: Callable[[str], Any]) -> dict[str,
         found["db_instance"] = _look(database, read_database)
     buckets = [name for name in facts.get("buckets") or [] if isinstance(name, str) and _BUCKET.match(name)]
     if buckets:
-        found["buckets"] = [_look(name, lambda name=name: _head_bucket(client("s3"), name)) for name in buckets[:3]]
+        found["buckets"] = [_look(name, _bucket_reader(client, name)) for name in buckets[:3]]
     function = facts.get("lambda_function")
     if isinstance(function, str) and _FUNCTION.match(function):
         def read_function() -> dict[str, Any]:
@@ -244,9 +251,12 @@ def lookups(facts: Mapping[str, Any], client: Callable[[str], Any]) -> dict[str,
     return found
 
 
-def _head_bucket(s3: Any, name: str) -> dict[str, Any]:
-    s3.head_bucket(Bucket=name)
-    return {}
+def _bucket_reader(client: Callable[[str], Any], name: str) -> Callable[[], dict[str, Any]]:
+    def read() -> dict[str, Any]:
+        client("s3").head_bucket(Bucket=name)
+        return {}
+
+    return read
 
 
 def missing_resources(found: Mapping[str, Any]) -> list[str]:

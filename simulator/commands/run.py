@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulator.errors import UsageError
+from simulator.errors import InputError, UsageError
 from simulator.paths import REPORTS_DIR
 from simulator.runner import DEFAULT_TIME_SCALE, RunOptions, new_run_id, run_scenario
 
@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a scenario name from scenarios/ or a path to a scenario file (repeatable)")
     which.add_argument("--all", action="store_true", help="run every scenario in scenarios/")
     parser.add_argument("--target", default="moto", help="where to build the sandbox: moto (default)")
-    parser.add_argument("--responder", metavar="MODULE:FUNC|FILE.py:FUNC",
-                        help="test this handler instead of the scenario's reference responder")
+    parser.add_argument("--responder", metavar="MODULE:FUNC|FILE.py:FUNC|stepfunctions:FILE.asl.json",
+                        help="test this handler or state machine instead of the scenario's reference responder")
     parser.add_argument("--chaos", metavar="PROFILE", help="a chaos profile name or file")
     parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE, metavar="F",
                         help=f"runbook seconds per wall second (default {DEFAULT_TIME_SCALE:g}: "
@@ -64,6 +64,14 @@ def _check(args: argparse.Namespace) -> None:
 
 def _check_responder(text: str) -> None:
     """Find the handler without running its module, so a typo is refused before any sandbox exists."""
+    from simulator.stepfunctions import check_state_machine_responder, is_state_machine_responder
+
+    if is_state_machine_responder(text):
+        try:
+            check_state_machine_responder(text)
+        except InputError as exc:
+            raise UsageError(f"--responder {text!r}: {exc}") from None
+        return
     if ":" not in text:
         raise UsageError(f"--responder {text!r}: write MODULE:FUNCTION or FILE.py:FUNCTION")
     target, function = text.rsplit(":", 1)

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long findings are published (seconds, or 30s, 2m)")
     parser.add_argument("--resources", type=int, metavar="K",
                         help="copies of the finding's resource to spread findings over (default: one per finding)")
+    parser.add_argument("--verify", choices=("auto", "all", "sample"), default="auto",
+                        help="confirm every effect with the observers, or a sample (auto: all up to 200 findings)")
+    parser.add_argument("--sample", type=int, default=50, metavar="N", help="findings confirmed in a sample")
     parser.add_argument("--chaos", metavar="PROFILE", help="a chaos profile name or file")
     parser.add_argument("--responder", metavar="MODULE:FUNC|FILE.py:FUNC",
                         help="test this handler instead of the scenario's reference responder")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from simulator.scenario import load_scenario
     from simulator.storm import StormOptions, render_storm, run_storm
 
-    storm = StormOptions(rate=args.rate, duration=args.duration, resources=args.resources)
+    storm = StormOptions(rate=args.rate, duration=args.duration, resources=args.resources, verify=args.verify,
+                         sample=args.sample)
     storm.check()
     if not args.time_scale > 0:
         raise UsageError(f"--time-scale {args.time_scale:g}: must be a positive number")

@@ -6,7 +6,7 @@ each effect by the gateway journal.
 """
 
 import simulator.observers.escalation  # registers escalation_not_paged
-import simulator.observers.identity  # noqa: F401  (registers identity expectation kinds)
+import simulator.observers.identity  # registers user_sessions_revoked, instance_profile_replaced, cloudtrail_reviewed
 import simulator.observers.network  # registers remote_ip_blocked
 import simulator.observers.storage  # noqa: F401  (registers the S3 and evidence expectation kinds)
 from simulator.observers.base import FINDING_TAG, Observer, finding_id_of

@@ -35,7 +35,7 @@ def _whole_number(value: Any) -> int | None:
 class EscalationNotPaged(Observer):
     """No page of the level reached the escalation topic, and the escalation ended acknowledged below it."""
 
-    causing_operations = frozenset({"GetItem", "PutItem"})
+    causing_operations = frozenset({"GetItem", "PutItem", "UpdateItem"})
 
     @classmethod
     def defaults_from(cls, scenario: Any) -> dict[str, str]:

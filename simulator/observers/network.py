@@ -46,9 +46,12 @@ def remote_addresses(finding: Mapping[str, Any]) -> list[tuple[Address, bool]]:
             if not isinstance(detail, Mapping):
                 continue
             for key in ("ipAddressV4", "ipAddressV6"):
+                value = detail.get(key)
                 try:
-                    address = ipaddress.ip_address(detail.get(key))
+                    address = ipaddress.ip_address(value) if isinstance(value, str) else None
                 except ValueError:
+                    address = None
+                if address is None:
                     continue
                 found.setdefault(address, outbound)
     return list(found.items())

@@ -14,11 +14,13 @@ from typing import Any
 
 _EXPORTS = {
     "STATE_MACHINE_PREFIX": "spec", "is_state_machine_responder": "spec", "state_machine_path": "spec",
+    "check_state_machine_responder": "spec",
     "ack_table_name": "names", "ACK_KEY": "names",
     "load_definition": "definition", "substitute": "definition", "placeholders": "definition",
     "task_actions": "definition",
     "Deployment": "deploy", "LevelTiming": "deploy", "deploy_state_machine": "deploy",
-    "create_ack_table": "deploy", "ladder_levels": "deploy",
+    "create_ack_table": "deploy", "ladder_levels": "deploy", "prime_subscriptions": "deploy",
+    "warm_interpreter": "deploy",
     "StateMachineResponder": "run", "start_execution": "run", "wait_for_execution": "run",
     "execution_history": "run", "start_responder": "run",
     "LambdaBridge": "lambda_bridge",

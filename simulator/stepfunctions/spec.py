@@ -31,3 +31,13 @@ def state_machine_path(responder: str, *, base_dir: Path | None = None) -> Path:
         if candidate.is_file():
             return candidate.resolve()
     raise InputError(f"responder {responder!r}: file {text!r} does not exist", field=FIELD, fix=FIX)
+
+
+def check_state_machine_responder(responder: str) -> Path:
+    """The definition file, read and checked for its shape: call before anything is built, so a bad
+    ``stepfunctions:`` responder is refused with exit code 2 and an untouched sandbox."""
+    from simulator.stepfunctions.definition import load_definition
+
+    path = state_machine_path(responder)
+    load_definition(path)
+    return path

@@ -390,13 +390,16 @@ def evaluate_invariants(*, scenario: Any, env: Any, journal: Any, findings: Sequ
                         steps: Sequence[StepVerdict], invocations: Sequence[Any] = (),
                         dead_letters: Sequence[Any] = (), inventory_before: Mapping[str, Any] | None = None,
                         inventory_after: Mapping[str, Any] | None = None, responder_caller: str | None = None,
+                        responder_callers: Iterable[str] | None = None,
                         steps_by_finding: Mapping[str, Sequence[StepVerdict]] | None = None,
                         only: Iterable[str] | None = None) -> list[Invariant]:
     """Every registered invariant (or those in ``only``) for one scenario run.
 
     ``steps`` are the verdicts of the first finding; findings injected again under the same id share
     them. Other findings need their own entry in ``steps_by_finding`` or an escalation page.
+    ``responder_callers`` (or the single ``responder_caller``) are the access keys the responder acts with.
     """
+    callers = frozenset(responder_callers or ()) | ({responder_caller} if responder_caller else set())
     finding_ids = [fid for fid in (finding_id_of(f) for f in findings) if fid]
     by_finding: dict[str, Sequence[StepVerdict]] = dict(steps_by_finding or {})
     if finding_ids:
@@ -422,7 +425,7 @@ def evaluate_invariants(*, scenario: Any, env: Any, journal: Any, findings: Sequ
         dead_letters=list(dead_letters),
         inventory_before=inventory_before,
         inventory_after=inventory_after,
-        responder_callers=frozenset({responder_caller}) if responder_caller else None,
+        responder_callers=callers or None,
     )
     selected = set(only) if only is not None else None
     return [spec.check(context) for spec in _INVARIANTS.values() if selected is None or spec.id in selected]

@@ -1,9 +1,9 @@
 """The identity runbooks end to end, and their reference responders against a real moto server.
 
 Through the CLI: every identity scenario passes with its reference responder and fails with one that does
-nothing. Through the function runtime (behind a recording gateway, which also serves CloudTrail): the
-responders contain only what the finding names, say what they could not do, repeat nothing for a
-repeated or aggregated finding, ride out throttling, and refuse hostile input without touching anything.
+nothing. Through the function runtime, on the module's moto sandbox behind a recording gateway (which also
+serves CloudTrail): the responders contain only what the finding names, say what they could not do, repeat
+nothing for a repeated or aggregated finding, ride out throttling, and refuse hostile input untouched.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from simulator.fuzz import hostile_variant, valid_variant
 from simulator.gateway import Fault, Gateway, RequestInfo
 from simulator.reports import validate_report_data
 from simulator.targets.base import Credentials, Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
@@ -123,15 +122,6 @@ def test_the_retired_type_runbook_passes(tmp_path: Path) -> None:
 
 
 # -- the responders through the function runtime ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget(load_managed_policies=False)
-    try:
-        yield target.start()
-    finally:
-        target.stop()
 
 
 @pytest.fixture(scope="module")

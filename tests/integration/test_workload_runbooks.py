@@ -572,7 +572,7 @@ GENERIC_TYPES = ("Policy:Kubernetes/AnonymousAccessGranted", "Discovery:RDS/Mali
 HANDLERS: dict[str, Callable[[Any, Any], Any]] = {
     **dict.fromkeys(NETWORK_TYPES, network.handler), **dict.fromkeys(S3_TYPES, s3.handler),
     **dict.fromkeys(GENERIC_TYPES, notify_escalate.handler)}
-PROPERTY_SETTINGS = settings(max_examples=30, derandomize=True, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=20, derandomize=True, deadline=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

@@ -15,7 +15,7 @@ from simulator.stepfunctions.definition import load_definition, placeholders, su
 from simulator.stepfunctions.deploy import ladder_levels, services_of
 from simulator.stepfunctions.lambda_bridge import function_name_of
 from simulator.stepfunctions.names import ack_table_name
-from simulator.stepfunctions.spec import is_state_machine_responder, state_machine_path
+from simulator.stepfunctions.spec import check_state_machine_responder, is_state_machine_responder, state_machine_path
 
 FLOWS = paths.PROJECT_ROOT / "responders" / "stepfunctions"
 # What a shipped definition may ask for: the deployment vocabulary (see simulator.stepfunctions.deploy).
@@ -175,3 +175,11 @@ def test_function_names_in_every_form(reference: str, name: str) -> None:
 def test_the_ack_table_is_named_after_the_run() -> None:
     assert ack_table_name("gdsim-20260101T000000-ab12") == "gdsim-20260101T000000-ab12-escalation-acks"
     assert ack_table_name("run with spaces!") == "run-with-spaces--escalation-acks"
+
+
+def test_a_bad_state_machine_responder_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.asl.json"
+    broken.write_text('{"StartAt": "A"')
+    with pytest.raises(InputError, match="not JSON"):
+        check_state_machine_responder(f"stepfunctions:{broken}")
+    assert check_state_machine_responder("stepfunctions:responders/stepfunctions/escalation_ladder.asl.json").is_file()
