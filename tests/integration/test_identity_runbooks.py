@@ -9,7 +9,6 @@ nothing for a repeated or aggregated finding, ride out throttling, and refuse ho
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import os
 import random
@@ -26,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import simulator.runner
 from responders.lib import aws
 from simulator.delivery.context import LambdaContext
 from simulator.delivery.runtime import FunctionRuntime
@@ -107,11 +105,6 @@ def test_a_responder_that_does_nothing_fails_every_identity_runbook(tmp_path: Pa
         assert held["remediated_or_escalated"] is False and held["blast_radius"] is True, name
 
 
-RUNNER_OPTS_IN = "allow_retired" in inspect.getsource(simulator.runner)
-
-
-@pytest.mark.xfail(not RUNNER_OPTS_IN, strict=True,
-                   reason="simulator.runner does not yet pass scenario.allow_retired_types to generate_finding")
 def test_the_retired_type_runbook_passes(tmp_path: Path) -> None:
     code, output, report = simulate(tmp_path, "--scenario", RETIRED_SCENARIO)
 
