@@ -84,6 +84,8 @@ def fan_out(scenario: Scenario, copies: int) -> tuple[Scenario, list[str]]:
         raise ValueError("copies must be at least 1")
     name = scenario.findings[0].resource
     try:
+        if not name:
+            raise KeyError(name)
         kind, model = scenario.environment.get(name)
     except KeyError:
         raise InputError(f"the first finding names no resource of the environment ({name!r})",

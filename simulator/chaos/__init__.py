@@ -23,6 +23,7 @@ _EXPORTS = {
     "delivery_lines": "attribution",
     "ChaosRun": "harness", "Session": "harness", "open_session": "harness", "run_with_chaos": "harness",
     "chaos_rng": "harness",
+    "StormReport": "storm_report", "StepStats": "storm_report", "render_storm": "storm_report",
 }
 
 __all__ = sorted(_EXPORTS)
