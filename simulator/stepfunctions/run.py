@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +145,8 @@ class StateMachineResponder:
         self._receiving = 0
         self._stopped = False
         self._threads: list[threading.Thread] = []
+        # Run at stop(), last added first (e.g. give the emulator its own calls back).
+        self.cleanups: list[Callable[[], None]] = []
         self._sfn = sandbox.client("stepfunctions")
         self._sqs = sandbox.client("sqs") if queue_url else None
 
@@ -176,6 +178,9 @@ class StateMachineResponder:
                 thread.join(timeout=0.05 if thread.name == "gdsim-sfn-consumer" else 5)
         if self.bridge is not None:
             self.bridge.stop()
+        while self.cleanups:
+            with contextlib.suppress(Exception):
+                self.cleanups.pop()()
 
     def __enter__(self) -> StateMachineResponder:
         return self.start()
@@ -354,10 +359,14 @@ def start_responder(responder: str, *, scenario: Any, sandbox: Sandbox, env: Any
 
     path = state_machine_path(responder)
     route_internal = getattr(target, "route_internal_calls", None)
-    if callable(route_internal):
+    restore_route: list[Callable[[], None]] = []
+    if callable(route_internal) and sandbox.endpoint_url:
         # Still straight to the emulator: the warm-up's calls are the harness's, not the responder's.
         warm_interpreter(sandbox, services_of(task_actions(load_definition(path))), env.run_id)
         route_internal(gateway.url)
+        # The emulator outlives this responder (a shared sandbox): its own calls must not go on to a stopped gateway.
+        endpoint = sandbox.endpoint_url
+        restore_route.append(lambda: route_internal(endpoint))
     gateway.label_caller(MOTO_INTERNAL_ACCESS_KEY, STEPFUNCTIONS_LABEL)
     function_env = {key: env.resolve(value) for key, value in scenario.responder.environment.items()}
     bridge = LambdaBridge(gateway, sandbox, run_id=env.run_id, credentials=credentials, env=function_env,
@@ -365,7 +374,11 @@ def start_responder(responder: str, *, scenario: Any, sandbox: Sandbox, env: Any
     try:
         deployment = deploy_state_machine(path, sandbox=sandbox, env=env, scenario=scenario,
                                           time_scale=time_scale, bridge=bridge)
-        return StateMachineResponder(deployment, sandbox=sandbox, queue_url=route.queue_url, bridge=bridge).start()
+        machine = StateMachineResponder(deployment, sandbox=sandbox, queue_url=route.queue_url, bridge=bridge)
+        machine.cleanups.extend(restore_route)
+        return machine.start()
     except BaseException:
         bridge.stop()
+        for restore in restore_route:
+            restore()
         raise
