@@ -6,7 +6,8 @@ generation, PutEvents) and the harness process's memory, then how memory grows w
 Prints figures; asserts nothing (the machines are shared and noisy).
 
 Usage: python benchmarks/storm.py [--sizes 250,500,1000] [--rate 20] [--resources K] [--time-scale 1]
-                                  [--chaos PROFILE]
+                                  [--chaos PROFILE] [--save DIR]
+Each storm's full report is saved as DIR/storm-N.json (default reports/bench-storm/).
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="250,500,1000", help="storm sizes (findings), comma-separated")
     parser.add_argument("--rate", type=float, default=20.0, help="findings published per second")
-    parser.add_argument("--resources", type=int, help="instances to spread findings over (default: one each)")
+    parser.add_argument("--resources", type=int, help="instances to spread findings over (default 50)")
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--chaos", help="a chaos profile to storm under")
+    parser.add_argument("--save", type=Path, default=ROOT / "reports" / "bench-storm",
+                        help="where each storm's report is saved")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -65,12 +68,16 @@ def main() -> None:
         if args.chaos:
             command += ["--chaos", args.chaos]
         print(f"storm of {size} findings at {args.rate:g}/s ...", flush=True)
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        # Progress and the storm's own table go to stderr as they come; the figures come back on stdout.
+        done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0 or not done.stdout.strip():
-            print(done.stdout + done.stderr)
+            print(done.stdout)
             print(f"  storm of {size} failed (exit {done.returncode})")
             continue
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        data = json.loads(done.stdout.strip().splitlines()[-1])
+        args.save.mkdir(parents=True, exist_ok=True)
+        (args.save / f"storm-{size}.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        results.append(data)
 
     for data in results:
         print(f"\n{data['findings']} findings at {data['rate']:g}/s over {data['resources']} instances, "
@@ -89,6 +96,9 @@ def main() -> None:
               f"{data['generate_ms_per_finding']:.2f} ms, PutEvents p50 {data['put_events_ms_p50'] or 0:.1f} ms; "
               f"memory {data['rss_mb_after_provisioning'] or 0:.0f} MB after provisioning, peak "
               f"{data['rss_mb_peak'] or 0:.0f} MB")
+        if data["unresolved"] or data["disagreements"] or data["unconfirmed"]:
+            print(f"  {len(data['disagreements'])} disagreement(s), {len(data['unconfirmed'])} check(s) the emulator "
+                  f"could not answer; see {args.save / ('storm-' + str(data['findings']) + '.json')}")
     if len(results) >= 2:
         first, last = results[0], results[-1]
         extra = last["findings"] - first["findings"]

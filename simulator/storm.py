@@ -1,20 +1,22 @@
 """Storm mode: one scenario fanned out over many resources, N findings a second for T seconds.
 
-The scenario's first finding is bound to copies of its resource (an instance or a user), one per
-finding by default; findings are published at a steady rate (wall time) and delivered to the responder
-as in a normal run, under a chaos profile if one is given. Each step of each finding is dated by the
-responder's last successful call that causes it, made while it handled that finding (the function
-runtime runs one event at a time, so a call belongs to the invocation it falls in), and confirmed at
-the end by the step's observer (for every finding, or for a sample of a large storm plus every step
-the journal has no evidence for). The report gives per-step latency percentiles against the SLA, the
-backlog, throughput, the findings that ended neither remediated nor escalated, the invariants, and the
-harness's own cost per finding (CPU, injection, memory).
+The scenario's first finding is bound to copies of its resource (an instance or a user): one per
+finding up to DEFAULT_RESOURCES by default, then several findings per copy. Findings are published at a
+steady rate (wall time) and delivered to the responder as in a normal run, under a chaos profile if
+one is given. Each step of each finding is dated by the responder's last successful call that causes
+it, made while it handled that finding (the function runtime runs one event at a time, so a call
+belongs to the invocation it falls in), and confirmed at the end by the step's observer (for every
+finding, or for a sample of a large storm plus every step the journal has no evidence for). The
+report gives per-step latency percentiles against the SLA, the backlog, throughput, the findings that
+ended neither remediated nor escalated, the invariants, and the harness's own cost per finding (CPU,
+injection, memory).
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import ipaddress
 import random
 import time
 from collections import defaultdict
@@ -24,18 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.chaos.delivery import DeliveryPlan, plain_plan
-from simulator.chaos.harness import chaos_rng, injector_for, open_session
+from simulator.chaos.delivery import DeliveryPlan
+from simulator.chaos.harness import open_session
 from simulator.chaos.profile import ChaosProfile
 from simulator.chaos.storm_report import StepStats, StormReport, backlog, percentile, render_storm
 from simulator.errors import InputError, UsageError
 from simulator.runner import LATE_WINDOW_FACTOR, RunOptions, deferred_interrupts
-from simulator.scenario import Scenario
+from simulator.scenario import Instance, Scenario
 from simulator.verdicts.model import LATE, MET, MISSING, StepVerdict
 from simulator.verdicts.sla import classify
 
 FAN_OUT_KINDS = ("instance", "user")
-CHECK_WORKERS = 4
+# Copies of the finding's resource when not told: the embedded emulator slows down as it fills up, so a
+# storm of thousands of findings is spread over a fleet of this size (several findings per resource).
+DEFAULT_RESOURCES = 50
+# The emulator answers on one core: more threads only queue there (and time out).
+CHECK_WORKERS = 2
 MAX_FINDINGS = 100_000
 VERIFY_MODES = ("auto", "all", "sample")
 # Each observer check costs a few emulator calls that slow down as the sandbox fills up.
@@ -46,7 +52,7 @@ AUTO_VERIFY_ALL = 200
 class StormOptions:
     rate: float  # findings published per wall second
     duration: float  # wall seconds of publishing
-    resources: int | None = None  # copies of the finding's resource; default one per finding
+    resources: int | None = None  # copies of the finding's resource; default one per finding, at most 50
     # Which effects the observers confirm at the end: "all", a "sample" (plus every step the journal
     # has no evidence for), or "auto" (all up to AUTO_VERIFY_ALL findings, else a sample).
     verify: str = "auto"
@@ -93,6 +99,11 @@ def fan_out(scenario: Scenario, copies: int) -> tuple[Scenario, list[str]]:
     if kind not in FAN_OUT_KINDS:
         raise InputError(f"a storm fans out instances or users, not the {kind} {name!r}",
                          field="findings[0].resource", fix="bind the first finding to an instance or a user")
+    if isinstance(model, Instance):
+        room = subnet_room(scenario, model)
+        if copies - 1 > room:
+            raise UsageError(f"--resources {copies}: subnet {model.subnet!r} of {name!r} has addresses for "
+                             f"{room + 1} copies")
     taken = {item.name for _, item in scenario.environment.resources()}
     width = len(str(copies))
     names = [name]
@@ -107,6 +118,14 @@ def fan_out(scenario: Scenario, copies: int) -> tuple[Scenario, list[str]]:
     items += [model.model_copy(update={"name": clone}) for clone in names[1:]]
     environment = scenario.environment.model_copy(update={field_name: items})
     return scenario.model_copy(update={"environment": environment}), names
+
+
+def subnet_room(scenario: Scenario, instance: Instance) -> int:
+    """How many more copies of ``instance`` its subnet has addresses for (AWS keeps 5 per subnet)."""
+    subnet = next(item for item in scenario.environment.subnets if item.name == instance.subnet)
+    used = sum(1 + item.extra_interfaces for item in scenario.environment.instances if item.subnet == subnet.name)
+    free = ipaddress.ip_network(subnet.cidr).num_addresses - 5 - used
+    return max(0, free // (1 + instance.extra_interfaces))
 
 
 # ---------------------------------------------------------------- measuring
@@ -158,7 +177,7 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
     from simulator.observers.notify import TopicListener
 
     count = storm.count
-    copies = min(storm.resources or count, count)
+    copies = min(storm.resources or DEFAULT_RESOURCES, count)
     fanned, names = fan_out(scenario, copies)
     report = StormReport(scenario.id, run_id, options.seed, options.time_scale, storm.rate, storm.duration, count,
                          copies, profile=profile.name if profile else None)
@@ -189,17 +208,14 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
         list(pool.map(lambda observer: observer.prepare(sandbox), preparing))
 
     offsets = [index / storm.rate for index in range(count)]
-    plan: DeliveryPlan = (
-        profile.plan_deliveries(envelopes, chaos_rng(options.seed, scenario.id, "delivery"), options.time_scale,
-                                offsets=offsets)
-        if profile is not None else plain_plan(envelopes, offsets=offsets, time_scale=options.time_scale))
-    del envelopes
-    injector = injector_for(session, plan, options)
-    stack.callback(injector.stop)
     options.say(f"storm: {count} findings at {storm.rate:g}/s over {copies} {names[0]} copies"
                 + (f" under chaos profile {profile.name}" if profile else ""))
     cpu_started = time.process_time()
-    plan_start = injector.start()
+    plan_start = session.chaos.start_injection(sandbox, envelopes, offsets=offsets, gateway=session.gateway,
+                                               cancel=options.cancel, stack=stack)
+    del envelopes
+    plan, injector = session.chaos.plan, session.chaos.injector
+    assert plan is not None and injector is not None
     published_mono = {fid: plan_start + offset for fid, offset in zip(finding_ids, offsets, strict=True)}
     for fid, per_finding in observers.items():
         for observer in per_finding.values():
@@ -264,14 +280,15 @@ def _observers(scenario: Scenario, env: Any, findings: Sequence[Mapping[str, Any
     return listeners, observers
 
 
-def _held(observer: Any, sandbox: Any) -> bool:
+def _held(observer: Any, sandbox: Any) -> bool | None:
+    """One observer check; None when the sandbox could not answer it (the journal's evidence then stands)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return bool(observer.check(sandbox))
     except (ClientError, BotoCoreError) as error:
         observer.detail = f"check failed: {error}"
-        return False
+        return None
 
 
 def _evidence(session: Any, observers: Mapping[str, Mapping[str, Any]],
@@ -313,7 +330,7 @@ def _handled_at(invocations: Sequence[Any]) -> dict[str, float]:
 
 def _judge(report: StormReport, scenario: Scenario, session: Any, plan: DeliveryPlan, injector: Any,
            observers: Mapping[str, Mapping[str, Any]], evidence: Mapping[tuple[str, str], float | None],
-           held: Mapping[tuple[str, str], bool], published_mono: Mapping[str, float], settled_at: float) -> None:
+           held: Mapping[tuple[str, str], bool | None], published_mono: Mapping[str, float], settled_at: float) -> None:
     from simulator.verdicts import (
         blast_radius,
         no_duplicate_side_effects,
@@ -339,8 +356,11 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
         for step in scenario.steps:
             key = (fid, step.id)
             moment = evidence[key]
-            done = held.get(key, moment is not None)
-            if key in held and moment is not None and not held[key]:
+            confirmed = held.get(key)
+            if key in held and confirmed is None:
+                report.unconfirmed.append(f"finding {fid} {step.id}: {per_finding[step.id].detail}")
+            done = confirmed if confirmed is not None else moment is not None
+            if confirmed is False and moment is not None:
                 report.disagreements.append(f"finding {fid} {step.id}: the responder's calls succeeded, but "
                                             f"{per_finding[step.id].detail or 'the effect is not there'}")
             if done and moment is None:
@@ -419,7 +439,7 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
     report.dead_letters = len(runtime.dead_letters)
     report.api_calls = len(responder_entries)
     report.slowest_calls = _slowest_calls(responder_entries)
-    report.faults = session.faults.counts() if session.faults else {}
+    report.faults = session.chaos.faults.counts() if session.chaos.faults else {}
     put_events = [(item.injection.acked_mono - item.injection.mono) * 1000 for item in injector.delivered
                   if item.injection.acked_mono]
     report.put_events_ms_p50 = percentile(put_events, 50)

@@ -22,7 +22,7 @@ _EXPORTS = {
     "attribute_misses": "attribution", "step_causes": "attribution", "describe_faults": "attribution",
     "delivery_lines": "attribution",
     "ChaosRun": "harness", "Session": "harness", "open_session": "harness", "run_with_chaos": "harness",
-    "chaos_rng": "harness",
+    "chaos_rng": "hooks", "RunChaos": "hooks", "attach_chaos": "hooks",
     "StormReport": "storm_report", "StepStats": "storm_report", "render_storm": "storm_report",
 }
 

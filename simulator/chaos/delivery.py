@@ -230,11 +230,13 @@ class PlanInjector:
         return next((item.injection.mono for item in self.delivered if item.planned.finding_id == finding_id), None)
 
     def _timeline(self) -> list[tuple[float, int, PlannedDelivery]]:
-        # Publications (a finding state reaching GuardDuty's API) come before deliveries at the same moment.
+        # Publications (a finding state reaching GuardDuty's API) come before deliveries at the same moment,
+        # and of two states published at once the later update comes last, so the API ends with it.
         moments = [(item.published_seconds, 0, item) for item in (*self.plan.deliveries, *self.plan.dropped)
                    if item.kind != DUPLICATE]
         moments += [(item.at_seconds, 1, item) for item in self.plan.deliveries]
-        return sorted(moments, key=lambda moment: (moment[0], moment[1]))
+        return sorted(moments, key=lambda moment: (moment[0], moment[1], str(moment[2].finding.get("updatedAt", ""))
+                                                   if moment[1] == 0 else ""))
 
     def _run(self) -> None:
         assert self.started_mono is not None

@@ -1,10 +1,10 @@
-"""One scenario under a chaos profile: the runner's lifecycle with the profile's fault hook on the gateway
-and its delivery plan in place of the plain injection.
+"""One scenario under a chaos profile: the runner's lifecycle with the calls of
+:mod:`simulator.chaos.hooks` in it (the profile's fault hook on the gateway, its delivery plan in place
+of the plain injection, and what chaos did in the result).
 
-:func:`open_session` builds what every run needs (sandbox, environment, responder identity, gateway,
-rule, function runtime) on an ExitStack that tears it down; :func:`run_with_chaos` runs, observes and
-judges one scenario on it and links each miss to the chaos that caused it. Storm mode reuses the
-session with many findings.
+:func:`open_session` builds what every run needs (sandbox, environment, responder identity, gateway with
+the fault hook, rule, function runtime) on an ExitStack that tears it down; :func:`run_with_chaos` runs,
+observes and judges one scenario on it. Storm mode reuses the session with many findings.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.chaos.attribution import attribute_misses, delivery_lines, describe_faults
-from simulator.chaos.delivery import DeliveryPlan, PlanInjector, plain_plan
+from simulator.chaos.delivery import DeliveryPlan
 from simulator.chaos.faults import ChaosFaults
+from simulator.chaos.hooks import RunChaos, attach_chaos
 from simulator.chaos.profile import ChaosProfile
 from simulator.runner import (
     LATE_WINDOW_FACTOR,
@@ -29,12 +29,6 @@ from simulator.runner import (
 )
 from simulator.scenario import Scenario
 from simulator.targets.base import Credentials, Sandbox
-
-
-def chaos_rng(seed: int, scenario_id: str, purpose: str) -> random.Random:
-    """A generator for one kind of chaos decision, apart from the findings' own: turning chaos on never
-    changes the findings a seed gives, and faults never shift the delivery plan."""
-    return random.Random(f"{seed}:{scenario_id}:chaos:{purpose}")
 
 
 @dataclass
@@ -50,7 +44,7 @@ class Session:
     route: Any  # DeliveryRoute
     responder_credentials: Credentials
     handler: str
-    faults: ChaosFaults | None = None
+    chaos: RunChaos
 
 
 def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib.ExitStack, *,
@@ -78,11 +72,8 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     gateway_url = gateway.start()
     stack.callback(gateway.stop)
     gateway.label_caller(credentials.access_key_id, "responder")
-    faults = None
-    if profile is not None and profile.faults:
-        faults = profile.fault_hook(chaos_rng(options.seed, scenario.id, "faults"), time_scale=options.time_scale,
-                                    env=env, label_of=journal.label_of)
-        gateway.fault_hook = faults
+    chaos = attach_chaos(profile, seed=options.seed, scenario_id=scenario.id, time_scale=options.time_scale,
+                         env=env, gateway=gateway)
 
     handler = options.responder or scenario.responder.handler
     if options.target == "moto":
@@ -102,17 +93,7 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     )
     stack.callback(runtime.stop)
     runtime.start()
-    return Session(scenario, sandbox, env, journal, gateway, runtime, route, credentials, handler, faults)
-
-
-def injector_for(session: Session, plan: DeliveryPlan, options: RunOptions) -> PlanInjector:
-    """A plan injector putting events on the session's bus and findings in its GuardDuty API."""
-    from simulator.delivery import inject_event
-
-    events = session.sandbox.client("events")
-    return PlanInjector(plan, inject=lambda envelope: inject_event(session.sandbox, dict(envelope),
-                                                                    events_client=events),
-                        on_publish=lambda finding: session.gateway.findings.add(finding), cancel=options.cancel)
+    return Session(scenario, sandbox, env, journal, gateway, runtime, route, credentials, handler, chaos)
 
 
 @dataclass
@@ -120,24 +101,37 @@ class ChaosRun:
     """A scenario's result under chaos, and what chaos did to it."""
 
     result: Any  # ScenarioResult
-    profile: ChaosProfile | None
-    plan: DeliveryPlan
-    faults: ChaosFaults | None
-    attribution: list[str] = field(default_factory=list)
-    fault_lines: list[str] = field(default_factory=list)
-    delivery_lines: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # injection and gateway problems
+    chaos: RunChaos
+    report: dict[str, Any] = field(default_factory=dict)  # the ``chaos`` member of the scenario's report
 
-    def report_data(self) -> dict[str, Any]:
-        """The ``chaos`` member of a scenario in report.json."""
-        return {
-            "profile": self.profile.name if self.profile else None,
-            "faults": self.faults.counts() if self.faults else {},
-            "fault_calls": self.fault_lines,
-            "deliveries": self.delivery_lines,
-            "attribution": self.attribution,
-            "errors": self.errors,
-        }
+    @property
+    def profile(self) -> ChaosProfile | None:
+        return self.chaos.profile
+
+    @property
+    def plan(self) -> DeliveryPlan:
+        assert self.chaos.plan is not None
+        return self.chaos.plan
+
+    @property
+    def faults(self) -> ChaosFaults | None:
+        return self.chaos.faults
+
+    @property
+    def attribution(self) -> list[str]:
+        return list(self.report.get("attribution", []))
+
+    @property
+    def fault_lines(self) -> list[str]:
+        return list(self.report.get("fault_calls", []))
+
+    @property
+    def delivery_lines(self) -> list[str]:
+        return list(self.report.get("deliveries", []))
+
+    @property
+    def errors(self) -> list[str]:
+        return list(self.report.get("errors", []))
 
 
 def run_with_chaos(scenario: Scenario, options: RunOptions, run_id: str,
@@ -177,49 +171,38 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, profile: ChaosPro
     for spec in scenario.findings:
         at += spec.delay_seconds / options.time_scale
         offsets.append(at)
-    plan = (profile.plan_deliveries(envelopes, chaos_rng(options.seed, scenario.id, "delivery"), options.time_scale,
-                                    offsets=offsets)
-            if profile is not None else plain_plan(envelopes, offsets=offsets, time_scale=options.time_scale))
-    injector = injector_for(session, plan, options)
-    stack.callback(injector.stop)
     options.say(f"injecting {', '.join(f['type'] for f in findings)}"
                 + (f" under chaos profile {profile.name}" if profile else ""))
-    injected_mono = injector.start()
+    chaos = session.chaos
+    injected_mono = chaos.start_injection(sandbox, envelopes, offsets=offsets, gateway=session.gateway,
+                                          cancel=options.cancel, stack=stack)
 
     longest_sla = max((step.within_seconds for step in scenario.steps), default=0.0)
-    window = longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale + plan.span_seconds
+    window = longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale + chaos.span_seconds
     loop = ObservationLoop(sandbox, session.journal, observers, injected_mono=injected_mono,
                            deadline_mono=injected_mono + window, stop_event=options.cancel)
     stack.callback(loop.cleanup)
     options.say("observing")
     observations = loop.run()
     observed_for = (loop.finished_mono or time.monotonic()) - injected_mono
-    # Late duplicates and updates still count: their side effects are judged too.
-    injector.join(timeout=max(0.0, injected_mono + plan.span_seconds - time.monotonic()) + 5.0)
+    chaos.wait_for_deliveries()  # late duplicates and updates are judged too
     session.runtime.wait_idle(timeout=max(1.0, scenario.responder.timeout_seconds))
     inventory_after = take_inventory(sandbox, env)
 
+    caller = session.responder_credentials.access_key_id
     steps = judge_steps(scenario.steps, observations, injected_mono, options.time_scale)
     invariants = evaluate_invariants(
         scenario=scenario, env=env, journal=session.journal, findings=findings, steps=steps,
         invocations=session.runtime.invocations, dead_letters=session.runtime.dead_letters,
-        inventory_before=inventory_before, inventory_after=inventory_after,
-        responder_caller=session.responder_credentials.access_key_id,
+        inventory_before=inventory_before, inventory_after=inventory_after, responder_caller=caller,
     )
     result = ScenarioResult.build(
         scenario=scenario, findings=findings, steps=steps, invariants=invariants,
         invocations=session.runtime.invocations, journal=session.journal, seed=options.seed,
         time_scale=options.time_scale, target=options.target, responder=session.handler,
-        chaos=profile.argument() if profile else None,
-        dead_letters=session.runtime.dead_letters, observed_for_wall_seconds=observed_for,
+        chaos=chaos.argument, dead_letters=session.runtime.dead_letters, observed_for_wall_seconds=observed_for,
     )
-    caller = session.responder_credentials.access_key_id
-    return ChaosRun(
-        result=result, profile=profile, plan=plan, faults=session.faults,
-        attribution=attribute_misses(steps, invariants, session.journal, plan=plan,
-                                     finding_id=findings[0].get("id"), time_scale=options.time_scale,
-                                     responder_caller=caller),
-        fault_lines=describe_faults(session.journal, responder_caller=caller),
-        delivery_lines=delivery_lines(plan),
-        errors=[*injector.errors, *session.gateway.errors],
-    )
+    report = chaos.report(steps, invariants, session.journal, finding_id=findings[0].get("id"),
+                          responder_caller=caller) or {}
+    report["errors"] = [*report.get("errors", []), *session.gateway.errors]
+    return ChaosRun(result=result, chaos=chaos, report=report)

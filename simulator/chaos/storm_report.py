@@ -95,6 +95,7 @@ class StormReport:
     checks: int = 0  # observer checks made to confirm effects
     checks_of: int = 0  # of this many (finding, step) pairs
     disagreements: list[str] = field(default_factory=list)  # the journal said done, the observer did not
+    unconfirmed: list[str] = field(default_factory=list)  # checks the sandbox failed to answer
     missing_examples: dict[str, list[str]] = field(default_factory=dict)  # step id -> why, for a few findings
     errors: list[str] = field(default_factory=list)
 
@@ -158,7 +159,9 @@ def render_storm(report: StormReport) -> str:
                            f"{report.rss_mb_peak or 0:.0f} MB"),
         ("effects confirmed by observers", f"{report.checks} of {report.checks_of} (finding, step) pairs"
                                            + (f"; {len(report.disagreements)} disagree with the journal"
-                                              if report.disagreements else "")),
+                                              if report.disagreements else "")
+                                           + (f"; {len(report.unconfirmed)} could not be checked"
+                                              if report.unconfirmed else "")),
         ("phases", f"provision {report.provision_seconds:.1f}s, storm until idle {report.settle_seconds:.1f}s"
                    + ("" if report.settled else " (window closed with work left)")
                    + f", confirm {report.verify_seconds:.1f}s"),

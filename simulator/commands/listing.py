@@ -7,7 +7,6 @@ import argparse
 from tabulate import tabulate
 
 from simulator import catalog
-from simulator.errors import UsageError
 
 KINDS = ("scenarios", "types", "purposes", "chaos")
 
@@ -35,5 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(tabulate(rows3, headers=["scenario", "purpose", "finding types", "urgency", "steps (SLA)"],
                        maxcolwidths=[None, None, 40, None, 60]))
     else:
-        raise UsageError("no chaos profiles are defined yet")
+        from simulator.chaos import list_profiles
+
+        rows4 = [(profile.name, profile.description) for profile in list_profiles()]
+        print(tabulate(rows4, headers=["chaos profile", "what goes wrong"], maxcolwidths=[None, 90]))
     return 0

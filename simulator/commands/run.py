@@ -53,7 +53,9 @@ def _check(args: argparse.Namespace) -> None:
     if args.target != "moto":
         raise UsageError(f"--target {args.target}: not available in this version; use --target moto")
     if args.chaos:
-        raise UsageError("--chaos: no chaos profiles are available in this version")
+        from simulator.chaos import load_profile
+
+        load_profile(args.chaos)  # a bad name or file is refused here, before any sandbox exists
     if not args.time_scale > 0:
         raise UsageError(f"--time-scale {args.time_scale:g}: must be a positive number (e.g. 60)")
     if args.jobs < 1:
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     options = RunOptions(
         target=args.target, responder=args.responder, time_scale=args.time_scale,
-        report_dir=args.report_dir, endpoint_url=args.endpoint_url,
+        report_dir=args.report_dir, endpoint_url=args.endpoint_url, chaos=args.chaos,
     )
     if args.seed is not None:
         options.seed = args.seed
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         options.progress = progress.say
         results = _run_all(scenarios, options, run_id, jobs=args.jobs, progress=progress)
     report = RunReport(run_id=run_id, target=args.target, time_scale=options.time_scale,
-                       seed=options.seed, scenarios=results, responder=args.responder)
+                       seed=options.seed, scenarios=results, responder=args.responder, chaos=args.chaos)
     report_dir = args.report_dir or (REPORTS_DIR / run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
     paths = write_reports(report, report_dir)
@@ -158,6 +160,11 @@ def _run_one(scenario: Scenario, options: RunOptions, run_id: str, progress: Pro
     if options.cancel.is_set():
         raise KeyboardInterrupt
     options.say(f"[{scenario.id}] {scenario.title}")
-    result = run_scenario(scenario, options, run_id)
+    if options.chaos:
+        from simulator.chaos import load_profile, run_with_chaos
+
+        result = run_with_chaos(scenario, options, run_id, load_profile(options.chaos)).result
+    else:
+        result = run_scenario(scenario, options, run_id)
     progress.finish(scenario.id, result.verdict, verdict_line(result))
     return result

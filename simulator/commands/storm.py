@@ -32,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=_duration, required=True, metavar="T",
                         help="how long findings are published (seconds, or 30s, 2m)")
     parser.add_argument("--resources", type=int, metavar="K",
-                        help="copies of the finding's resource to spread findings over (default: one per finding)")
+                        help="copies of the finding's resource to spread findings over "
+                             "(default: one per finding, at most 50)")
     parser.add_argument("--verify", choices=("auto", "all", "sample"), default="auto",
                         help="confirm every effect with the observers, or a sample (auto: all up to 200 findings)")
     parser.add_argument("--sample", type=int, default=50, metavar="N", help="findings confirmed in a sample")

@@ -107,7 +107,7 @@ def test_a_responder_without_retries_passes_without_chaos_and_fails_under_thrott
     text = "\n".join(throttled.attribution)
     assert "'throttle' (RequestLimitExceeded)" in text
     assert any(line.startswith("chaos fault 'throttle' on ec2:DescribeInstances") for line in throttled.fault_lines)
-    assert throttled.report_data()["faults"]["throttle"] >= 1
+    assert throttled.report["faults"]["throttle"] >= 1
 
 
 def test_the_same_seed_gives_the_same_faults_and_verdicts(fork_server: MotoForkServer) -> None:

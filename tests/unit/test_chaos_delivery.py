@@ -157,3 +157,14 @@ def test_a_refused_event_is_recorded_and_the_plan_goes_on() -> None:
     injector.run()
     assert len(injector.delivered) == 1 and injector.delivered[0].planned.envelope is events[1]
     assert "EventBridge refused it" in injector.errors[0]
+
+
+def test_guardduty_ends_with_the_latest_state_when_an_update_overtakes_the_original() -> None:
+    (event,) = envelopes(1)
+    plan = plan_deliveries([event], chaos(reorder={"occurrences": 2, "gap": "20s"}), random.Random(1), 3600)
+    published: list[int] = []
+    delivered: list[str] = []
+    PlanInjector(plan, inject=lambda envelope: delivered.append(envelope["id"]),
+                 on_publish=lambda finding: published.append(finding["service"]["count"])).run()
+    assert published == [event["detail"]["service"]["count"], event["detail"]["service"]["count"] + 2]
+    assert delivered == [plan.deliveries[0].envelope["id"], event["id"]]

@@ -50,3 +50,14 @@ def test_storm_options_are_checked() -> None:
                 StormOptions(rate=1, duration=1, resources=0), StormOptions(rate=1000, duration=1000)):
         with pytest.raises(UsageError):
             bad.check()
+
+
+def test_a_fleet_larger_than_the_subnet_is_refused_before_anything_starts() -> None:
+    from simulator.storm import subnet_room
+
+    scenario = load_scenario("crypto")
+    _, miner = scenario.environment.get("miner")
+    assert subnet_room(scenario, miner) == 256 - 5 - 2  # a /24, less AWS's five, less miner and neighbour
+    fan_out(scenario, 250)
+    with pytest.raises(UsageError, match="subnet 'app-a' of 'miner' has addresses for 250 copies"):
+        fan_out(scenario, 251)
