@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "list": ("listing", "list scenarios, finding types, threat purposes or chaos profiles"),
     "generate": ("generate", "generate GuardDuty findings as JSON lines"),
     "validate": ("validate", "validate findings or events (JSON, JSON lines, GetFindings responses)"),
+    "storm": ("storm", "a finding storm: one scenario fanned out at N findings per second, with latency percentiles"),
 }
 
 
