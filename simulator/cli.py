@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from simulator.errors import GdsimError
@@ -17,6 +19,19 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate findings or events (JSON, JSON lines, GetFindings responses)"),
     "storm": ("storm", "a finding storm: one scenario fanned out at N findings per second, with latency percentiles"),
 }
+
+
+class _FirstInterruptOnly:
+    """Ctrl-C once stops the run; pressing it again while the sandbox is cleaned up cannot cut that short."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.count += 1
+        if self.count == 1:
+            raise KeyboardInterrupt
+        sys.stderr.write("simulate: still cleaning up the sandbox, please wait\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exit_request:  # --help, or a bad flag already reported on one line
         return int(exit_request.code or 0)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _FirstInterruptOnly()) if in_main_thread else None
     try:
         return int(args.handler(args))
     except GdsimError as exc:
@@ -69,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("simulate: interrupted; sandbox cleaned up", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":
