@@ -161,7 +161,13 @@ class _Delivered:
 def run_storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id: str,
               profile: ChaosProfile | None = None) -> StormReport:
     """Run the storm on a fresh sandbox and report it; the sandbox is always cleaned up."""
+    from simulator.stepfunctions import is_state_machine_responder
+
     storm.check()
+    if is_state_machine_responder(options.responder or scenario.responder.handler):
+        # Executions run side by side, so a call cannot be tied to the finding it was made for.
+        raise UsageError("storm mode drives a Lambda-style handler; a state machine responder is not supported "
+                         "yet (use --responder MODULE:FUNC)")
     stack = contextlib.ExitStack()
     try:
         return _storm(scenario, options, storm, run_id, profile, stack)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from simulator.chaos.delivery import ORIGINAL, DeliveryPlan
@@ -21,11 +21,11 @@ _SHOWN = 4  # fault groups named per line; the rest are counted
 _FINDING = re.compile(r"finding (\S+?):")
 
 
-def _entries(journal: Any, responder_caller: str | None) -> list[Any]:
+def _entries(journal: Any, callers: Collection[str] | None) -> list[Any]:
     entries = journal.entries() if hasattr(journal, "entries") else list(journal)
-    if responder_caller is None:
+    if callers is None:
         return entries
-    return [entry for entry in entries if entry.caller == responder_caller]
+    return [entry for entry in entries if entry.caller in callers]
 
 
 def causing_operations(kind: str) -> frozenset[str]:
@@ -63,9 +63,9 @@ def _groups(faulted: Sequence[Any], entries: Sequence[Any]) -> list[str]:
     return texts
 
 
-def describe_faults(journal: Any, *, responder_caller: str | None = None) -> list[str]:
+def describe_faults(journal: Any, *, responder_callers: Collection[str] | None = None) -> list[str]:
     """One line per faulted operation: what was injected, how often, and whether the call got through."""
-    entries = _entries(journal, responder_caller)
+    entries = _entries(journal, responder_callers)
     faulted = [entry for entry in entries if entry.fault]
     if not faulted:
         return []
@@ -184,13 +184,14 @@ def _invariant_lines(invariant: Invariant, entries: Sequence[Any], plan: Deliver
 
 def attribute_misses(steps: Sequence[StepVerdict], invariants: Sequence[Invariant], journal: Any, *,
                      plan: DeliveryPlan | None = None, finding_id: str | None = None, time_scale: float = 1.0,
-                     responder_caller: str | None = None) -> list[str]:
+                     responder_callers: Collection[str] | None = None) -> list[str]:
     """Lines linking each late or missing step and each broken invariant to the chaos that caused it.
 
     ``journal`` is a Journal or its entries; ``finding_id`` is the finding the steps judge (default: the
-    plan's first); ``time_scale`` turns wall seconds into runbook seconds.
+    plan's first); ``time_scale`` turns wall seconds into runbook seconds; ``responder_callers`` (access
+    keys) keeps only the responder's calls.
     """
-    entries = _entries(journal, responder_caller)
+    entries = _entries(journal, responder_callers)
     if finding_id is None and plan is not None:
         finding_id = next((item.finding_id for item in (*plan.deliveries, *plan.dropped) if item.finding_id), None)
     lines = _step_lines(steps, entries, plan, finding_id, time_scale)

@@ -3,7 +3,7 @@
 of the plain injection, and what chaos did in the result).
 
 :func:`open_session` builds what every run needs (sandbox, environment, responder identity, gateway with
-the fault hook, rule, function runtime) on an ExitStack that tears it down; :func:`run_with_chaos` runs,
+the fault hook, rule, responder) on an ExitStack that tears it down; :func:`run_with_chaos` runs,
 observes and judges one scenario on it. Storm mode reuses the session with many findings.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,18 +45,24 @@ class Session:
     handler: str
     chaos: RunChaos
 
+    @property
+    def callers(self) -> frozenset[str]:
+        """The access keys the system under test calls with (a state machine adds the emulator's own)."""
+        return frozenset(getattr(self.runtime, "callers", None) or {self.responder_credentials.access_key_id})
+
 
 def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib.ExitStack, *,
-                 profile: ChaosProfile | None = None,
-                 on_invocation: Callable[[Any], None] | None = None) -> Session:
+                 profile: ChaosProfile | None = None) -> Session:
     """Start the sandbox, provision the scenario, and start the gateway (with the profile's fault hook),
-    the responder's rule and its function runtime."""
+    the responder's rule and the responder (the runner's own way: a function runtime or a state machine)."""
+    from simulator.runner import _start_responder
+
     target = make_target(options)
     stack.callback(target.stop)
     options.say(f"starting {target.name} sandbox")
     sandbox = target.start()
 
-    from simulator.delivery import FunctionRuntime, install_rule, warm_delivery
+    from simulator.delivery import install_rule, warm_delivery
     from simulator.gateway import Gateway, Journal
     from simulator.provision import provision
 
@@ -69,7 +74,7 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
 
     journal = Journal()
     gateway = Gateway(sandbox.endpoint_url or "", journal, region=sandbox.region, account_id=sandbox.account_id)
-    gateway_url = gateway.start()
+    gateway.start()
     stack.callback(gateway.stop)
     gateway.label_caller(credentials.access_key_id, "responder")
     chaos = attach_chaos(profile, seed=options.seed, scenario_id=scenario.id, time_scale=options.time_scale,
@@ -79,20 +84,8 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     if options.target == "moto":
         warm_delivery(sandbox, run_id)
     route = install_rule(sandbox, scenario.responder.rule.name, scenario.responder.rule.event_pattern, run_id)
-    runtime = FunctionRuntime(
-        handler,
-        env={key: env.resolve(value) for key, value in scenario.responder.environment.items()},
-        endpoint_url=gateway_url,
-        credentials=credentials,
-        region=sandbox.region,
-        sandbox=sandbox,
-        queue_url=route.queue_url,
-        timeout_seconds=scenario.responder.timeout_seconds,
-        time_scale=options.time_scale,
-        on_invocation=on_invocation,
-    )
-    stack.callback(runtime.stop)
-    runtime.start()
+    runtime = _start_responder(handler, scenario=scenario, options=options, sandbox=sandbox, env=env,
+                               gateway=gateway, route=route, target=target, credentials=credentials, stack=stack)
     return Session(scenario, sandbox, env, journal, gateway, runtime, route, credentials, handler, chaos)
 
 
@@ -153,17 +146,24 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, profile: ChaosPro
 
     from simulator.findings import generate_finding, wrap_in_envelope
     from simulator.observers import ObservationLoop, create_observer
+    from simulator.oncall import start_oncall
     from simulator.provision import take_inventory
     from simulator.reports import ScenarioResult
+    from simulator.stepfunctions import prime_subscriptions
     from simulator.verdicts import evaluate_invariants, judge_steps
 
     findings = [generate_finding(spec.type, rng=rng, account_id=sandbox.account_id, region=sandbox.region,
                                  resource=env.resources[spec.resource] if spec.resource else None,
-                                 severity=spec.severity) for spec in scenario.findings]
+                                 severity=spec.severity, allow_retired=scenario.allow_retired_types)
+                for spec in scenario.findings]
     observers = {step.id: create_observer(step.expect.kind, step.expect.params, env, findings[0], scenario)
                  for step in scenario.steps}
     for observer in observers.values():
         observer.prepare(sandbox)
+    prime_subscriptions(sandbox, [d["arn"] for d in env.resources.values() if d["kind"] == "topic"])
+    oncall = start_oncall(scenario, sandbox, env, time_scale=options.time_scale)
+    if oncall is not None:
+        stack.callback(oncall.stop)
     inventory_before = take_inventory(sandbox, env)
 
     envelopes = [wrap_in_envelope(finding, rng=rng) for finding in findings]
@@ -189,20 +189,22 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, profile: ChaosPro
     session.runtime.wait_idle(timeout=max(1.0, scenario.responder.timeout_seconds))
     inventory_after = take_inventory(sandbox, env)
 
-    caller = session.responder_credentials.access_key_id
+    callers = session.callers
     steps = judge_steps(scenario.steps, observations, injected_mono, options.time_scale)
     invariants = evaluate_invariants(
         scenario=scenario, env=env, journal=session.journal, findings=findings, steps=steps,
         invocations=session.runtime.invocations, dead_letters=session.runtime.dead_letters,
-        inventory_before=inventory_before, inventory_after=inventory_after, responder_caller=caller,
+        inventory_before=inventory_before, inventory_after=inventory_after, responder_callers=callers,
     )
     result = ScenarioResult.build(
         scenario=scenario, findings=findings, steps=steps, invariants=invariants,
         invocations=session.runtime.invocations, journal=session.journal, seed=options.seed,
         time_scale=options.time_scale, target=options.target, responder=session.handler,
         chaos=chaos.argument, dead_letters=session.runtime.dead_letters, observed_for_wall_seconds=observed_for,
+        injected_mono=injected_mono,
+        harness_errors=[*session.gateway.errors, *map(str, session.journal.subscriber_errors), *chaos.errors],
     )
     report = chaos.report(steps, invariants, session.journal, finding_id=findings[0].get("id"),
-                          responder_caller=caller) or {}
+                          responder_callers=callers) or {}
     report["errors"] = [*report.get("errors", []), *session.gateway.errors]
     return ChaosRun(result=result, chaos=chaos, report=report)

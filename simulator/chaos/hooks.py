@@ -10,7 +10,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,7 @@ class RunChaos:
         return list(self.injector.errors) if self.injector else []
 
     def report(self, steps: Sequence[Any], invariants: Sequence[Any], journal: Any, *, finding_id: str | None,
-               responder_caller: str | None = None) -> dict[str, Any] | None:
+               responder_callers: Collection[str] | None = None) -> dict[str, Any] | None:
         """The ``chaos`` member of a scenario's report (None for a plain run): the profile, the faults
         injected, each faulted call, each delivery anomaly, and which chaos caused which miss."""
         if self.profile is None:
@@ -92,10 +92,10 @@ class RunChaos:
         return {
             "profile": self.profile.name,
             "faults": self.faults.counts() if self.faults else {},
-            "fault_calls": describe_faults(journal, responder_caller=responder_caller),
+            "fault_calls": describe_faults(journal, responder_callers=responder_callers),
             "deliveries": delivery_lines(plan) if plan is not None else [],  # a plan of drops only is empty
             "attribution": attribute_misses(steps, invariants, journal, plan=plan, finding_id=finding_id,
-                                            time_scale=self.time_scale, responder_caller=responder_caller),
+                                            time_scale=self.time_scale, responder_callers=responder_callers),
             "errors": self.errors,
         }
 

@@ -35,7 +35,8 @@ from simulator.scenario.loader import Located, YamlSyntaxError, load_located
 
 SUFFIXES = (".yaml", ".yml")
 FAULT_KINDS = ("throttle", "error", "latency", "reset", "deny")
-DEFAULT_CALLERS = ("responder",)
+# The system under test: a handler's own calls, and a state machine's service tasks (the emulator's calls).
+DEFAULT_CALLERS = ("responder", "stepfunctions")
 ANY = "any"
 
 
@@ -122,7 +123,8 @@ class FaultRule(_Model):
     service: Names = Field((), description="services as the journal names them: ec2, iam, sns...")
     operation: Names = Field((), description="API operations, e.g. CreateSnapshot or Create*")
     resource: Names = Field((), description="logical names from the scenario, or ids/ARNs (globs allowed)")
-    callers: Names = Field(DEFAULT_CALLERS, description="caller labels; 'any' for every caller")
+    callers: Names = Field(DEFAULT_CALLERS, description="caller labels; 'any' for every caller; "
+                                                       "default: the responder's calls")
     mutating: bool | None = Field(None, description="true: only calls that change something; false: only reads")
     probability: Probability = 1.0
     after: int = Field(0, ge=0, description="matching calls of each operation let through first")

@@ -111,9 +111,10 @@ def test_responder_errors_are_linked_to_the_fault_whose_code_they_carry() -> Non
 
 def test_only_the_responders_calls_count_when_its_key_is_given() -> None:
     entries = [throttled("StopInstances"), entry("StopInstances", caller="AKIAHARNESS")]
-    lines = attribute_misses([step("stop", "instance_stopped", "missing")], [], entries, responder_caller=RESPONDER)
+    lines = attribute_misses([step("stop", "instance_stopped", "missing")], [], entries,
+                             responder_callers={RESPONDER})
     assert lines[0].endswith("never succeeded")
-    assert describe_faults(entries, responder_caller=RESPONDER) == [
+    assert describe_faults(entries, responder_callers={RESPONDER}) == [
         "chaos fault 'throttle' on ec2:StopInstances: 1x (RequestLimitExceeded); 0 of 1 call(s) succeeded"]
     assert describe_faults([entry("StopInstances")]) == []
 

@@ -48,7 +48,7 @@ def test_a_profile_file_is_loaded_by_path(tmp_path: Path) -> None:
     profile = load_profile(str(path))
     assert profile.name == "mine"
     assert profile.faults[0].service == ("sns",) and profile.faults[0].operation == ("Publish",)
-    assert profile.faults[0].callers == ("responder",)
+    assert profile.faults[0].callers == ("responder", "stepfunctions")
     assert profile.argument() == str(path.resolve())
 
 
