@@ -41,6 +41,8 @@ class RunOptions:
     fork_server: Any = None
     # Set to end every scenario's observation early (Ctrl-C while scenarios run in threads).
     cancel: threading.Event = field(default_factory=threading.Event)
+    # Told (scenario id, step id, Observation) as each step is seen met, in the observing thread (live displays).
+    on_observation: Callable[[str, str, Any], None] | None = None
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -170,7 +172,8 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     longest_sla = max((step.within_seconds for step in scenario.steps), default=0.0)
     window = longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale
     loop = ObservationLoop(sandbox, journal, observers, injected_mono=injected_mono,
-                           deadline_mono=injected_mono + window, stop_event=options.cancel)
+                           deadline_mono=injected_mono + window, stop_event=options.cancel,
+                           on_observation=_observation_relay(options, scenario.id))
     options.say("observing")
     stack.callback(loop.cleanup)
     observations = loop.run()
@@ -192,6 +195,13 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
         dead_letters=runtime.dead_letters, observed_for_wall_seconds=observed_for,
         injected_mono=injected_mono, harness_errors=[*gateway.errors, *journal.subscriber_errors],
     )
+
+
+def _observation_relay(options: RunOptions, scenario_id: str) -> Callable[[str, Any], None] | None:
+    callback = options.on_observation
+    if callback is None:
+        return None
+    return lambda step_id, observation: callback(scenario_id, step_id, observation)
 
 
 def _start_responder(handler: str, *, scenario: Scenario, options: RunOptions, sandbox: Sandbox, env: Any,

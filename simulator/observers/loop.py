@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,12 +72,14 @@ class ObservationLoop:
     """Polls ``observers`` (step id -> observer) between injection and ``deadline_mono``.
 
     ``run()`` blocks in the calling thread; ``stop()`` (from any thread) or ``stop_event`` ends it early.
+    ``on_observation(step_id, observation)`` is called (in the loop's thread) as each step is seen met.
     Observers must have been prepared before injection.
     """
 
     def __init__(self, sandbox: Sandbox, journal: JournalLike | None, observers: Mapping[str, Observer], *,
                  injected_mono: float, deadline_mono: float, poll_interval: float = DEFAULT_POLL_INTERVAL,
-                 journal_grace: float = JOURNAL_GRACE_SECONDS, stop_event: threading.Event | None = None) -> None:
+                 journal_grace: float = JOURNAL_GRACE_SECONDS, stop_event: threading.Event | None = None,
+                 on_observation: Callable[[str, Observation], None] | None = None) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
         self.sandbox = sandbox
@@ -90,6 +92,8 @@ class ObservationLoop:
         self.poll_interval = poll_interval
         self.journal_grace = journal_grace
         self.stop_event = stop_event or threading.Event()
+        # Told (step id, observation) the moment a step is seen met, for live displays (game days).
+        self.on_observation = on_observation
         self.finished_mono: float | None = None
         self._entries: list[Any] = []
         self._seen_seq = 0
@@ -176,6 +180,8 @@ class ObservationLoop:
             journal_seq=entry.seq if entry is not None else None,
             detail=observer.detail,
         )
+        if self.on_observation is not None:
+            self.on_observation(step_id, self._results[step_id])
 
     def _causing_entry(self, observer: Observer, *, window_start: float, poll_end: float) -> Any | None:
         if self.journal is None:
