@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from simulator.chaos.delivery import DeliveryPlan
-from simulator.chaos.harness import open_session
 from simulator.chaos.profile import ChaosProfile
 from simulator.chaos.storm_report import StepStats, StormReport, backlog, percentile, render_storm
 from simulator.errors import InputError, UsageError
 from simulator.runner import LATE_WINDOW_FACTOR, RunOptions, deferred_interrupts
 from simulator.scenario import Instance, Scenario
+from simulator.session import open_session
 from simulator.verdicts.model import LATE, MET, MISSING, StepVerdict
 from simulator.verdicts.sla import classify
 

@@ -21,7 +21,6 @@ _EXPORTS = {
     "plan_deliveries": "delivery", "plain_plan": "delivery",
     "attribute_misses": "attribution", "step_causes": "attribution", "describe_faults": "attribution",
     "delivery_lines": "attribution",
-    "ChaosRun": "harness", "Session": "harness", "open_session": "harness", "run_with_chaos": "harness",
     "chaos_rng": "hooks", "RunChaos": "hooks", "attach_chaos": "hooks",
     "StormReport": "storm_report", "StepStats": "storm_report", "render_storm": "storm_report",
 }

@@ -18,6 +18,7 @@ from simulator.chaos.attribution import attribute_misses, delivery_lines, descri
 from simulator.chaos.delivery import DeliveryPlan, PlanInjector, plain_plan
 from simulator.chaos.faults import ChaosFaults
 from simulator.chaos.profile import ChaosProfile, load_profile
+from simulator.reports.model import ChaosEffects
 
 # Past the last planned delivery, how long to wait for the injector before giving up on it.
 INJECTOR_GRACE_SECONDS = 5.0
@@ -83,21 +84,25 @@ class RunChaos:
         return list(self.injector.errors) if self.injector else []
 
     def report(self, steps: Sequence[Any], invariants: Sequence[Any], journal: Any, *, finding_id: str | None,
-               responder_callers: Collection[str] | None = None) -> dict[str, Any] | None:
-        """The ``chaos`` member of a scenario's report (None for a plain run): the profile, the faults
+               responder_callers: Collection[str] | None = None,
+               extra_errors: Sequence[str] = ()) -> ChaosEffects | None:
+        """What chaos did to the run, for its report (None for a plain run): the profile, the faults
         injected, each faulted call, each delivery anomaly, and which chaos caused which miss."""
         if self.profile is None:
             return None
         plan = self.plan
-        return {
-            "profile": self.profile.name,
-            "faults": self.faults.counts() if self.faults else {},
-            "fault_calls": describe_faults(journal, responder_callers=responder_callers),
-            "deliveries": delivery_lines(plan) if plan is not None else [],  # a plan of drops only is empty
-            "attribution": attribute_misses(steps, invariants, journal, plan=plan, finding_id=finding_id,
-                                            time_scale=self.time_scale, responder_callers=responder_callers),
-            "errors": self.errors,
-        }
+        return ChaosEffects(
+            profile=self.profile.name,
+            faults=self.faults.counts() if self.faults else {},
+            fault_calls=describe_faults(journal, responder_callers=responder_callers),
+            deliveries=delivery_lines(plan) if plan is not None else [],  # a plan of drops only is empty
+            attribution=attribute_misses(steps, invariants, journal, plan=plan, finding_id=finding_id,
+                                         time_scale=self.time_scale, responder_callers=responder_callers),
+            planned_deliveries=len(plan) if plan is not None else 0,
+            fault_signature=[list(key) for key in self.faults.signature()] if self.faults else [],
+            delivery_signature=[list(key) for key in plan.signature()] if plan is not None else [],
+            errors=[*self.errors, *extra_errors],
+        )
 
 
 def attach_chaos(chaos: str | ChaosProfile | None, *, seed: int, scenario_id: str, time_scale: float, env: Any,

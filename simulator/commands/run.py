@@ -160,11 +160,6 @@ def _run_one(scenario: Scenario, options: RunOptions, run_id: str, progress: Pro
     if options.cancel.is_set():
         raise KeyboardInterrupt
     options.say(f"[{scenario.id}] {scenario.title}")
-    if options.chaos:
-        from simulator.chaos import load_profile, run_with_chaos
-
-        result = run_with_chaos(scenario, options, run_id, load_profile(options.chaos)).result
-    else:
-        result = run_scenario(scenario, options, run_id)
+    result = run_scenario(scenario, options, run_id)
     progress.finish(scenario.id, result.verdict, verdict_line(result))
     return result

@@ -10,6 +10,7 @@ from simulator.reports.json_report import (
 from simulator.reports.model import (
     FAIL,
     PASS,
+    ChaosEffects,
     InvocationSummary,
     JournalStats,
     RunReport,
@@ -23,6 +24,7 @@ __all__ = [
     "FAIL",
     "PASS",
     "REPORT_FILE",
+    "ChaosEffects",
     "InvocationSummary",
     "JournalStats",
     "RunReport",

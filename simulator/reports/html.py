@@ -16,7 +16,7 @@ from simulator.reports.html_style import CSS
 from simulator.reports.model import PASS, RunReport, ScenarioResult
 from simulator.reports.redact import redact_text
 from simulator.reports.svg_timeline import COLOURS, render_timeline_svg
-from simulator.reports.table import format_runbook, format_wall, verdict_line
+from simulator.reports.table import chaos_summary, format_runbook, format_wall, verdict_line
 from simulator.reports.timeline import JournalLine
 from simulator.verdicts.model import MET
 
@@ -97,6 +97,19 @@ def _journal(lines: list[JournalLine], css: str, empty: str) -> str:
     return f'<div class="scroll">{_table(headers, rows, css)}</div>'
 
 
+def _chaos(result: ScenarioResult) -> str:
+    """The profile's summary, which chaos caused which miss, and each delivery it bent (empty without chaos)."""
+    summary = chaos_summary(result)
+    if summary is None or result.chaos is None:
+        return ""
+    lists = ""
+    for title, lines in (("caused", result.chaos.attribution), ("deliveries", result.chaos.deliveries)):
+        if lines:
+            items = "".join(f"<li>{_safe(line)}</li>" for line in lines)
+            lists += f'<ul class="chaos {title}">{items}</ul>'
+    return f'<p class="chaos-summary">{_e(summary)}</p>{lists}'
+
+
 def _invocations(result: ScenarioResult) -> str:
     if not result.invocation_log:
         return '<p class="empty">the responder was never invoked</p>'
@@ -161,7 +174,7 @@ def _scenario(index: int, result: ScenarioResult) -> str:
 <h3>Timeline</h3>{_timeline(result)}
 <h3>Steps</h3>{_steps(result)}
 <h3>Invariants</h3>{_invariants(result)}
-<h3>Chaos faults that fired</h3>{_journal(result.faults, "faults", "no fault was injected")}
+<h3>Chaos faults that fired</h3>{_chaos(result)}{_journal(result.faults, "faults", "no fault was injected")}
 <h3>{missed}</h3>{_journal(result.journal_excerpt, "excerpt", no_excerpt)}
 <h3>Responder invocations</h3>{_invocations(result)}{harness}
 <h3>Reproduce</h3><pre class="repro"><code>{_e(result.repro)}</code></pre>

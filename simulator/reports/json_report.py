@@ -58,6 +58,7 @@ def _scenario(result: ScenarioResult) -> dict[str, Any]:
         "journal_excerpt": to_data(result.journal_excerpt),
         "faults": to_data(result.faults),
         "harness_errors": list(result.harness_errors),
+        "chaos": asdict(result.chaos) if result.chaos is not None else None,
     }
 
 

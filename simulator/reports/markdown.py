@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simulator.reports.model import PASS, RunReport, ScenarioResult
 from simulator.reports.redact import redact_text
-from simulator.reports.table import format_runbook, format_wall, verdict_line
+from simulator.reports.table import chaos_summary, format_runbook, format_wall, verdict_line
 from simulator.verdicts.model import MET
 
 MARKDOWN_FILE = "report.md"
@@ -66,7 +66,13 @@ def _scenario(result: ScenarioResult) -> list[str]:
     if result.error:
         lines += [f"Run aborted: {_cell(result.error)}", ""]
     lines += [*_steps(result), "", *_invariants(result), ""]
-    if result.faults:
+    summary = chaos_summary(result)
+    if summary and result.chaos is not None:
+        lines += [f"**{_cell(summary)}**", ""]
+        lines += [f"- {_cell(line)}" for line in [*result.chaos.attribution, *result.chaos.fault_calls,
+                                                 *result.chaos.deliveries]]
+        lines += [""]
+    elif result.faults:
         lines += [f"Chaos faults that fired: {len(result.faults)}", ""]
     misses = _misses(result)
     if misses:

@@ -118,6 +118,22 @@ def repro_command(scenario: str, *, seed: int | None, time_scale: float, target:
 
 
 @dataclass
+class ChaosEffects:
+    """What a chaos profile did to one scenario: the faults injected, each faulted call, each delivery
+    anomaly, and which chaos caused which miss. The signatures compare two runs of the same seed."""
+
+    profile: str
+    faults: dict[str, int] = field(default_factory=dict)  # fault name -> times injected
+    fault_calls: list[str] = field(default_factory=list)
+    deliveries: list[str] = field(default_factory=list)
+    attribution: list[str] = field(default_factory=list)
+    planned_deliveries: int = 0
+    fault_signature: list[list[Any]] = field(default_factory=list)  # [service, operation, call number, fault]
+    delivery_signature: list[list[Any]] = field(default_factory=list)  # [finding id, kind, wall seconds]
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ScenarioResult:
     id: str
     title: str
@@ -143,6 +159,8 @@ class ScenarioResult:
     invocation_log: list[InvocationLine] = field(default_factory=list)
     # Problems inside the harness itself (a journal subscriber or the gateway failing): not the responder's.
     harness_errors: list[str] = field(default_factory=list)
+    # What the run's chaos profile did; None for a run without chaos.
+    chaos: ChaosEffects | None = None
 
     def step(self, step_id: str) -> StepVerdict:
         """The verdict of step ``step_id``; a KeyError names the steps there are."""

@@ -87,9 +87,29 @@ def render_scenario(result: ScenarioResult) -> str:
         f"API calls: {result.journal.calls} ({result.journal.mutating} mutating, {result.journal.errors} failed)",
         verdict_line(result),
     ]
+    lines += chaos_lines(result)
     if result.verdict != PASS:
         lines.append(f"repro: {result.repro}")
     return "\n".join(lines)
+
+
+def chaos_summary(result: ScenarioResult) -> str | None:
+    """One line: the profile, the faults it injected and the deliveries it bent; None without chaos."""
+    chaos = result.chaos
+    if chaos is None:
+        return None
+    faults = ", ".join(f"{name} x{count}" for name, count in sorted(chaos.faults.items())) or "no fault fired"
+    planned, anomalies = chaos.planned_deliveries, len(chaos.deliveries)
+    return (f"chaos {chaos.profile}: {faults}; {planned} deliver{'y' if planned == 1 else 'ies'} planned, "
+            f"{anomalies} anomal{'y' if anomalies == 1 else 'ies'}")
+
+
+def chaos_lines(result: ScenarioResult) -> list[str]:
+    """The chaos summary and which chaos caused which miss, for the terminal."""
+    summary = chaos_summary(result)
+    if summary is None or result.chaos is None:
+        return []
+    return [summary, *(f"  {line}" for line in result.chaos.attribution)]
 
 
 def render_table(report: RunReport) -> str:

@@ -21,8 +21,8 @@ from simulator.gateway import Gateway, Journal
 from simulator.observers import ObservationLoop, create_observer
 from simulator.oncall import OnCallPlayer, start_oncall
 from simulator.provision import provision, take_inventory
-from simulator.runner import create_responder_identity
 from simulator.scenario import Scenario
+from simulator.session import create_responder_identity
 from simulator.stepfunctions.deploy import prime_subscriptions
 from simulator.stepfunctions.run import StateMachineResponder, start_responder
 from simulator.targets.base import Sandbox

@@ -16,9 +16,9 @@ from stepfunctions_driver import scenario_run
 from simulator.delivery.runtime import FunctionRuntime
 from simulator.oncall import OnCallPlayer
 from simulator.provision import provision
-from simulator.runner import create_responder_identity
 from simulator.scenario import load_scenario
 from simulator.scenario.model import OnCallSpec, Scenario, Step
+from simulator.session import create_responder_identity
 from simulator.stepfunctions.deploy import deploy_state_machine
 from simulator.stepfunctions.run import wait_for_execution
 from simulator.targets.base import Sandbox

@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from stepfunctions_driver import scenario_run
 
 from simulator.gateway import Gateway, Journal
-from simulator.runner import create_responder_identity
 from simulator.scenario import load_scenario
+from simulator.session import create_responder_identity
 from simulator.stepfunctions.lambda_bridge import LambdaBridge, function_name_of
 from simulator.stepfunctions.run import wait_for_execution
 from simulator.targets.base import Sandbox
