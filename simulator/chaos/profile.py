@@ -31,9 +31,9 @@ from simulator import paths
 from simulator.errors import InputError
 from simulator.scenario.durations import DURATION_HINT, format_duration, parse_duration
 from simulator.scenario.issues import display_path, format_path
-from simulator.scenario.loader import Located, YamlSyntaxError, load_located
+from simulator.scenario.loader import Located
+from simulator.yamlfiles import FileKind
 
-SUFFIXES = (".yaml", ".yml")
 FAULT_KINDS = ("throttle", "error", "latency", "reset", "deny")
 # The system under test: a handler's own calls, and a state machine's service tasks (the emulator's calls).
 DEFAULT_CALLERS = ("responder", "stepfunctions")
@@ -295,15 +295,14 @@ class ChaosProfile(_Model):
 
 # ---------------------------------------------------------------- loading
 
+PROFILE_FILES = FileKind(noun="chaos profile", short_noun="profile", read_noun="chaos profile", option="--chaos",
+                         folder=chaos_dir, error=ChaosProfileError)
+
 
 def parse_profile(text: str, path: Path) -> ChaosProfile:
     """Validate one profile document; every problem is reported with its line and field."""
     shown = display_path(path)
-    try:
-        located = load_located(text)
-    except YamlSyntaxError as exc:
-        raise ChaosProfileError([f"{shown}:{exc.line}: not valid YAML: {exc.message} (fix the syntax)"],
-                                location=shown) from None
+    located = PROFILE_FILES.parse(text, shown)
     if not isinstance(located.data, dict):
         raise ChaosProfileError([f"{shown}:1: a chaos profile is a mapping (write name:, description:, faults:, "
                                  "delivery:)"], location=shown)
@@ -314,8 +313,7 @@ def parse_profile(text: str, path: Path) -> ChaosProfile:
         lines += [f"{shown}:{line}: {field}: {message}" + (f" ({fix})" if fix else "")
                   for line, field, message, fix in _problems(exc, located)]
         raise ChaosProfileError(sorted(set(lines), key=_line_number), location=shown) from None
-    in_folder = path.resolve().parent == chaos_dir().resolve()
-    if in_folder and profile.name != path.stem:
+    if PROFILE_FILES.in_folder(path) and profile.name != path.stem:
         lines.append(f"{shown}:{located.line_of(('name',))}: name: {profile.name!r} differs from the file name "
                      f"{path.name!r} (rename the file to {profile.name}{path.suffix} or set name: {path.stem})")
     if lines:
@@ -326,56 +324,20 @@ def parse_profile(text: str, path: Path) -> ChaosProfile:
 
 def load_profile(name_or_path: str | Path) -> ChaosProfile:
     """A built-in profile by name (``chaos/NAME.yaml``) or a profile file by path."""
-    path = _locate(name_or_path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the chaos profile: {exc.strerror}", location=display_path(path)) from None
-    return parse_profile(text, path)
+    return PROFILE_FILES.load(name_or_path, parse_profile)
 
 
 def profile_files() -> list[Path]:
-    folder = chaos_dir()
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.iterdir() if path.suffix in SUFFIXES and path.is_file())
+    return PROFILE_FILES.files()
 
 
 def profile_names() -> list[str]:
-    return [path.stem for path in profile_files()]
+    return PROFILE_FILES.names()
 
 
 def list_profiles() -> list[ChaosProfile]:
     """Every built-in profile, by name; problems in any file are reported together."""
-    profiles: list[ChaosProfile] = []
-    lines: list[str] = []
-    for path in profile_files():
-        try:
-            profiles.append(load_profile(path))
-        except ChaosProfileError as exc:
-            lines += exc.lines
-        except InputError as exc:
-            lines.append(str(exc))
-    if lines:
-        raise ChaosProfileError(lines)
-    return sorted(profiles, key=lambda profile: profile.name)
-
-
-def _locate(name_or_path: str | Path) -> Path:
-    text = str(name_or_path)
-    if isinstance(name_or_path, Path) or text.endswith(SUFFIXES) or "/" in text or "\\" in text:
-        path = Path(text).expanduser()
-        if not path.is_file():
-            raise InputError(f"chaos profile file {text!r} does not exist", field="--chaos",
-                             fix="give a path to a YAML file or a profile name")
-        return path
-    for suffix in SUFFIXES:
-        candidate = chaos_dir() / f"{text}{suffix}"
-        if candidate.is_file():
-            return candidate
-    names = profile_names()
-    known = f"known: {', '.join(names)}" if names else f"no profiles found in {chaos_dir()}"
-    raise InputError(f"unknown chaos profile {text!r}", field="--chaos", fix=known)
+    return sorted(PROFILE_FILES.load_all(load_profile), key=lambda profile: profile.name)
 
 
 def _line_number(line: str) -> int:

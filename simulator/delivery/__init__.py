@@ -6,8 +6,7 @@ before the handler itself asks for it.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simulator.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "DeliveryRoute": "rules", "install_rule": "rules", "remove_rule": "rules", "warm_delivery": "rules",
@@ -19,10 +18,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

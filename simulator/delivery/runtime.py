@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import json
 import os
 import threading
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from simulator.delivery.context import function_arn, log_stream_name
 from simulator.delivery.handler_spec import parse_handler_spec
 from simulator.delivery.process import Worker, WorkerInitError
-from simulator.delivery.reconcile import reconcile_event
+from simulator.delivery.queue_fed import QueueFed, event_ids
 from simulator.errors import InputError, SandboxError
 from simulator.targets.base import Credentials, Sandbox
 
@@ -89,16 +88,7 @@ class _Pending:
     received_mono: float | None = field(compare=False, default=None)
 
 
-def _ids_of(event: Any) -> tuple[str | None, str | None]:
-    if not isinstance(event, dict):
-        return None, None
-    event_id = event.get("id") if isinstance(event.get("id"), str) else None
-    detail = event.get("detail")
-    finding_id = detail.get("id") if isinstance(detail, dict) and isinstance(detail.get("id"), str) else None
-    return event_id, finding_id
-
-
-class FunctionRuntime:
+class FunctionRuntime(QueueFed):
     """Runs ``handler`` (``module:function`` or ``path/to/file.py:function``) like a Lambda function.
 
     ``start()`` imports the handler in a worker (an InputError naming the spec if that fails, before
@@ -138,18 +128,17 @@ class FunctionRuntime:
                              field=f"responder.environment.{reserved[0]}", fix="remove it from the scenario")
         self.spec = parse_handler_spec(handler)
         self.function_name = function_name
-        self.account_id = account_id or (sandbox.account_id if sandbox else DEFAULT_ACCOUNT)
+        super().__init__(queue_url, account_id=account_id or (sandbox.account_id if sandbox else DEFAULT_ACCOUNT),
+                         poll_wait_seconds=poll_wait_seconds)
         self.function_arn = function_arn(function_name, region=region, account_id=self.account_id)
         self.timeout_seconds = timeout_seconds
         self.time_scale = time_scale
         self.max_retries = max_retries
         self.retry_delays = retry_delays or (0.0,)
-        self.queue_url = queue_url
         self.invocations: list[Invocation] = []
         self.dead_letters: list[DeadLetter] = []
         self.poll_errors: list[str] = []
         self._init_timeout = init_timeout_seconds
-        self._poll_wait = poll_wait_seconds
         self._on_invocation = on_invocation
         self._memory = str(memory_limit_in_mb)
         self._env = self._worker_env(env, endpoint_url, credentials, region, time_scale)
@@ -158,17 +147,12 @@ class FunctionRuntime:
         if queue_url and sqs_client_factory is None:
             raise ValueError("consuming a queue needs sqs_client_factory or sandbox")
         self._sqs_factory = sqs_client_factory
-        self._sqs: Any = None
         self._worker: Worker | None = None
         self._invoke_lock = threading.Lock()
-        self._cond = threading.Condition()
         self._pending: list[_Pending] = []
         self._seq = itertools.count()
         self._running = 0
-        self._receiving = 0
         self._started = False
-        self._stopped = False
-        self._threads: list[threading.Thread] = []
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -181,30 +165,23 @@ class FunctionRuntime:
         except WorkerInitError as exc:
             self._stopped = True
             raise exc.input_error from None
-        invoker = threading.Thread(target=self._invoke_loop, name="gdsim-invoker", daemon=True)
-        invoker.start()
-        self._threads.append(invoker)
+        self._start_thread(self._invoke_loop, "gdsim-invoker")
         if self.queue_url:
             self._sqs = self._sqs_factory() if self._sqs_factory else None
-            self._check_queue()
-            consumer = threading.Thread(target=self._consume_loop, name="gdsim-consumer", daemon=True)
-            consumer.start()
-            self._threads.append(consumer)
+            try:
+                self._start_consuming("function runtime", "gdsim-consumer")
+            except SandboxError:
+                self.stop()
+                raise
         return self
 
     def stop(self) -> None:
         """Stop consuming and kill the worker; idempotent, safe from any thread."""
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
+        self._signal_stop()
         worker = self._worker
         if worker is not None:
             worker.kill()
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                # The consumer may sit in a long poll; it checks the stop flag before touching what
-                # it receives, so it is left to finish on its own rather than waited for.
-                thread.join(timeout=5 if thread.name == "gdsim-invoker" else 0.05)
+        self._join_threads()
 
     def recycle(self) -> None:
         """Discard the warm worker: the next invocation starts cold."""
@@ -232,7 +209,7 @@ class FunctionRuntime:
         if not self._started or self._stopped:
             raise RuntimeError("the function runtime is not running (call start())")
         request_id = request_id or str(uuid.uuid4())
-        event_id, finding_id = _ids_of(event)
+        event_id, finding_id = event_ids(event)
         with self._invoke_lock:
             started = time.monotonic()
             init_ms: float | None = None
@@ -273,32 +250,9 @@ class FunctionRuntime:
 
     # -- waiting ----------------------------------------------------------------------------------
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once nothing is queued, running or awaiting a retry (and the SQS queue is empty)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._cond:
-                while self._busy():
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
-                    self._cond.wait(remaining)
-            if self._queue_empty():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
     def wait_for_invocations(self, count: int, timeout: float) -> bool:
         """True once at least ``count`` invocations have been recorded."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self.invocations) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+        return self._wait_until(lambda: len(self.invocations) >= count, timeout)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -333,15 +287,6 @@ class FunctionRuntime:
         worker.spawn(self._init_timeout)
         return worker
 
-    def _check_queue(self) -> None:
-        """Fail early on a missing queue; this first call also pays botocore's one-off set-up now,
-        not in the consumer thread while the harness injects (both would share one GIL)."""
-        try:
-            self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        except Exception as exc:
-            self.stop()
-            raise SandboxError(f"function runtime: cannot read queue {self.queue_url}: {exc}") from exc
-
     def _record(self, invocation: Invocation) -> Invocation:
         with self._cond:
             self.invocations.append(invocation)
@@ -352,18 +297,8 @@ class FunctionRuntime:
         return invocation
 
     def _busy(self) -> bool:
-        return bool(self._pending or self._running or self._receiving)
-
-    def _queue_empty(self) -> bool:
-        if not self.queue_url or self._sqs is None:
-            return True
-        try:
-            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-        except Exception:
-            return True  # an unreachable queue holds nothing we could still deliver
-        return all(int(value) == 0 for value in attributes.values())
+        # Queued, running or awaiting a retry, besides what the consumer is handing over.
+        return bool(self._pending or self._running) or super()._busy()
 
     def _invoke_loop(self) -> None:
         while True:
@@ -382,7 +317,7 @@ class FunctionRuntime:
                 invocation = None  # stopped meanwhile
             except Exception as exc:  # the loop must outlive anything one event can do to it
                 now = time.monotonic()
-                event_id, finding_id = _ids_of(item.event)
+                event_id, finding_id = event_ids(item.event)
                 invocation = self._record(Invocation(
                     item.request_id, event_id, finding_id, item.attempt, False, now, now, "error",
                     {"errorType": "Runtime.InvokeError", "errorMessage": f"{type(exc).__name__}: {exc}",
@@ -404,42 +339,8 @@ class FunctionRuntime:
             request_id=item.request_id, event_id=invocation.event_id, finding_id=invocation.finding_id,
             attempts=item.attempt, error=invocation.error, event=item.event, mono=time.monotonic()))
 
-    def _consume_loop(self) -> None:
-        while not self._stopped:
-            try:
-                response = self._sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self._poll_wait)
-            except Exception as exc:
-                if self._stopped:
-                    return
-                self.poll_errors.append(f"{type(exc).__name__}: {exc}")
-                time.sleep(0.2)
-                continue
-            messages = response.get("Messages") or []
-            if not messages:
-                continue
-            with self._cond:
-                if self._stopped:
-                    return  # left in the queue: nothing is handed over after stop()
-                self._receiving += 1
-            try:
-                received = time.monotonic()
-                for message in messages:
-                    self.submit(self._event_of(message), received_mono=received)
-                # Like Lambda's own event queue: once accepted for async invocation the message is
-                # gone from the source; retries and dead-lettering are the runtime's business.
-                with contextlib.suppress(Exception):
-                    self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-            finally:
-                with self._cond:
-                    self._receiving -= 1
-                    self._cond.notify_all()
+    def _deliver(self, message: Mapping[str, Any], received_mono: float) -> None:
+        self.submit(self._event_of(message), received_mono=received_mono)
 
-    def _event_of(self, message: dict[str, Any]) -> Any:
-        body = message.get("Body", "")
-        try:
-            event = json.loads(body)
-        except json.JSONDecodeError:
-            return body
-        return reconcile_event(event, account_id=self.account_id)
+    def _receive_failed(self, error: Exception) -> None:
+        self.poll_errors.append(f"{type(error).__name__}: {error}")

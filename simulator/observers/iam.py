@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -17,11 +17,13 @@ from simulator.targets.base import Sandbox
 
 # Revocation cut-offs are usually written to the second, while injection is timed to the microsecond.
 TOKEN_TIME_SLACK_SECONDS = 1.0
-_ACTIVE_ASSOCIATION = ("associating", "associated")
+# States of an instance profile association that still gives the instance the profile's role.
+ACTIVE_ASSOCIATION = ("associating", "associated")
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+def is_no_such_entity(error: ClientError) -> bool:
+    """IAM's answer for a user, role, policy or profile that does not exist (e.g. deleted by the responder)."""
+    return error.response.get("Error", {}).get("Code") == "NoSuchEntity"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -75,19 +77,51 @@ def revocation_cutoff(document: Mapping[str, Any]) -> float | None:
     return best
 
 
+def customer_policy_documents(iam: Any, attached: Iterable[Mapping[str, Any]]
+                              ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(policy name, default version's document) of each attached policy that is not AWS managed."""
+    for policy in attached:
+        arn = policy["PolicyArn"]
+        if arn.startswith("arn:aws:iam::aws:policy/"):
+            continue  # AWS managed policies never carry a revocation cut-off
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        yield policy["PolicyName"], policy_document(document)
+
+
 def role_policy_documents(sandbox: Sandbox, role_name: str) -> Iterable[tuple[str, dict[str, Any]]]:
     """(policy name, document) for every inline and attached managed policy of the role."""
     iam = sandbox_client(sandbox, "iam")
     for name in iam.list_role_policies(RoleName=role_name).get("PolicyNames", []):
         document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
         yield name, policy_document(document)
-    for attached in iam.list_attached_role_policies(RoleName=role_name).get("AttachedPolicies", []):
-        arn = attached["PolicyArn"]
-        if arn.startswith("arn:aws:iam::aws:policy/"):
-            continue  # AWS managed policies never carry a revocation cut-off
-        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-        yield attached["PolicyName"], policy_document(document)
+    yield from customer_policy_documents(
+        iam, iam.list_attached_role_policies(RoleName=role_name).get("AttachedPolicies", []))
+
+
+def sessions_revoked(documents: Iterable[tuple[str, Mapping[str, Any]]], principal: str,
+                     injected_wall: float | None) -> str | None:
+    """How ``principal`` ("role NAME", "user NAME") stopped honouring tokens issued before injection: a
+    policy among ``documents`` with a revocation cut-off at or after it, or the principal deleted.
+    None while it still honours them."""
+    floor = (injected_wall or 0.0) - TOKEN_TIME_SLACK_SECONDS
+    try:
+        for name, document in documents:
+            cutoff = revocation_cutoff(document)
+            if cutoff is not None and cutoff >= floor:
+                return f"{principal} denies tokens issued before the cut-off ({name})"
+    except ClientError as error:
+        if not is_no_such_entity(error):
+            raise
+        return f"{principal} was deleted"
+    return None
+
+
+def profile_associations(sandbox: Sandbox, instance_id: str) -> list[dict[str, Any]]:
+    """The instance's IAM instance profile associations, in any state."""
+    response = sandbox_client(sandbox, "ec2").describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [instance_id]}])
+    return list(response.get("IamInstanceProfileAssociations", []))
 
 
 @register("role_credentials_revoked", "instance", "role")
@@ -123,12 +157,13 @@ class RoleCredentialsRevoked(Observer):
         super().prepare(sandbox)
         if self.instance_id:
             # Association ids are what Disassociate/Replace name, so attribution needs them.
-            for association in self._associations(sandbox):
+            for association in profile_associations(sandbox, self.instance_id):
                 self.resource_ids.add(association["AssociationId"])
 
     def check(self, sandbox: Sandbox) -> bool:
         if self.instance_id and self.profile_arn:
-            active = [a for a in self._associations(sandbox) if a.get("State") in _ACTIVE_ASSOCIATION]
+            active = [a for a in profile_associations(sandbox, self.instance_id)
+                      if a.get("State") in ACTIVE_ASSOCIATION]
             self.resource_ids.update(a["AssociationId"] for a in active)
             if not any(a.get("IamInstanceProfile", {}).get("Arn") == self.profile_arn for a in active):
                 self.detail = "instance profile disassociated or replaced"
@@ -136,29 +171,15 @@ class RoleCredentialsRevoked(Observer):
         if not self.role_name:
             self.detail = "the instance has no instance profile role to revoke"
             return False
-        floor = (self.injected_wall or 0.0) - TOKEN_TIME_SLACK_SECONDS
-        try:
-            for name, document in role_policy_documents(sandbox, self.role_name):
-                cutoff = revocation_cutoff(document)
-                if cutoff is not None and cutoff >= floor:
-                    self.detail = f"role {self.role_name} denies tokens issued before the cut-off ({name})"
-                    return True
-        except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
-                raise
-            self.detail = f"role {self.role_name} was deleted"
-            return True
-        self.detail = f"role {self.role_name} still honours its sessions"
-        return False
-
-    def _associations(self, sandbox: Sandbox) -> list[dict[str, Any]]:
-        response = sandbox_client(sandbox, "ec2").describe_iam_instance_profile_associations(
-            Filters=[{"Name": "instance-id", "Values": [self.instance_id]}]
-        )
-        return list(response.get("IamInstanceProfileAssociations", []))
+        revoked = sessions_revoked(role_policy_documents(sandbox, self.role_name), f"role {self.role_name}",
+                                   self.injected_wall)
+        self.detail = revoked or f"role {self.role_name} still honours its sessions"
+        return revoked is not None
 
 
-class _UserObserver(Observer):
+class UserObserver(Observer):
+    """An observer of one user (step parameter ``user``): its name and ARN are what causing calls name."""
+
     def __init__(self, params: dict[str, str], env: Any, finding: dict[str, Any]) -> None:
         super().__init__(params, env, finding)
         self.user = self.resource("user")
@@ -167,7 +188,7 @@ class _UserObserver(Observer):
 
 
 @register("access_key_deactivated", "user")
-class AccessKeyDeactivated(_UserObserver):
+class AccessKeyDeactivated(UserObserver):
     """The access key the finding names (else every key of the user) is Inactive or deleted."""
 
     causing_operations = frozenset({"UpdateAccessKey", "DeleteAccessKey", "DeleteUser"})
@@ -187,7 +208,7 @@ class AccessKeyDeactivated(_UserObserver):
         try:
             listed = sandbox_client(sandbox, "iam").list_access_keys(UserName=self.user_name)
         except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
+            if not is_no_such_entity(error):
                 raise
             self.detail = f"user {self.user_name} was deleted"
             return True
@@ -201,7 +222,7 @@ class AccessKeyDeactivated(_UserObserver):
 
 
 @register("console_password_removed", "user")
-class ConsolePasswordRemoved(_UserObserver):
+class ConsolePasswordRemoved(UserObserver):
     """The user has no login profile."""
 
     causing_operations = frozenset({"DeleteLoginProfile", "DeleteUser"})
@@ -210,7 +231,7 @@ class ConsolePasswordRemoved(_UserObserver):
         try:
             sandbox_client(sandbox, "iam").get_login_profile(UserName=self.user_name)
         except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
+            if not is_no_such_entity(error):
                 raise
             self.detail = None if self.user.get("console_password", True) else "the user never had a password"
             return True

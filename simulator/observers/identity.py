@@ -14,19 +14,22 @@ from botocore.exceptions import ClientError
 
 from simulator.observers.base import Observer, entry_succeeded
 from simulator.observers.clients import sandbox_client
-from simulator.observers.iam import TOKEN_TIME_SLACK_SECONDS, policy_document, revocation_cutoff
+from simulator.observers.iam import (
+    ACTIVE_ASSOCIATION,
+    UserObserver,
+    customer_policy_documents,
+    is_no_such_entity,
+    policy_document,
+    profile_associations,
+    sessions_revoked,
+)
 from simulator.observers.registry import register
 from simulator.targets.base import Sandbox
 
-_ACTIVE_ASSOCIATION = ("associating", "associated")
 # LookupEvents attributes that name a principal (ResourceName also matches calls made on it).
 PRINCIPAL_LOOKUP_KEYS = ("Username", "AccessKeyId", "ResourceName")
 # The gateway stamps an entry when its response is ready; a lookup sent at injection may be stamped before.
 _JOURNAL_SLACK_SECONDS = 1.0
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def user_policy_documents(sandbox: Sandbox, user_name: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -34,43 +37,22 @@ def user_policy_documents(sandbox: Sandbox, user_name: str) -> Iterator[tuple[st
     iam = sandbox_client(sandbox, "iam")
     for name in iam.list_user_policies(UserName=user_name).get("PolicyNames", []):
         yield name, policy_document(iam.get_user_policy(UserName=user_name, PolicyName=name)["PolicyDocument"])
-    for attached in iam.list_attached_user_policies(UserName=user_name).get("AttachedPolicies", []):
-        arn = attached["PolicyArn"]
-        if arn.startswith("arn:aws:iam::aws:policy/"):
-            continue  # AWS managed policies never carry a revocation cut-off
-        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-        yield attached["PolicyName"], policy_document(document)
+    yield from customer_policy_documents(
+        iam, iam.list_attached_user_policies(UserName=user_name).get("AttachedPolicies", []))
 
 
 @register("user_sessions_revoked", "user")
-class UserSessionsRevoked(Observer):
+class UserSessionsRevoked(UserObserver):
     """The user denies every action to tokens issued before a moment at or after injection (what IAM's
     "revoke active sessions" does for a role, applied to the user's own temporary credentials)."""
 
     causing_operations = frozenset({"PutUserPolicy", "AttachUserPolicy", "CreatePolicyVersion", "DeleteUser"})
 
-    def __init__(self, params: dict[str, str], env: Any, finding: dict[str, Any]) -> None:
-        super().__init__(params, env, finding)
-        user = self.resource("user")
-        self.user_name: str = user.get("user_name") or user["name"]
-        self.resource_ids.update(v for v in (self.user_name, user.get("arn")) if v)
-
     def check(self, sandbox: Sandbox) -> bool:
-        floor = (self.injected_wall or 0.0) - TOKEN_TIME_SLACK_SECONDS
-        try:
-            for name, document in user_policy_documents(sandbox, self.user_name):
-                cutoff = revocation_cutoff(document)
-                if cutoff is not None and cutoff >= floor:
-                    self.detail = f"user {self.user_name} denies tokens issued before the cut-off ({name})"
-                    return True
-        except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
-                raise
-            self.detail = f"user {self.user_name} was deleted"
-            return True
-        self.detail = f"user {self.user_name} still honours the sessions it issued"
-        return False
+        revoked = sessions_revoked(user_policy_documents(sandbox, self.user_name), f"user {self.user_name}",
+                                   self.injected_wall)
+        self.detail = revoked or f"user {self.user_name} still honours the sessions it issued"
+        return revoked is not None
 
 
 @register("instance_profile_replaced", "instance")
@@ -92,13 +74,13 @@ class InstanceProfileReplaced(Observer):
     def prepare(self, sandbox: Sandbox) -> None:
         super().prepare(sandbox)
         # Disassociate and Replace name the association, so attribution needs its id.
-        self.resource_ids.update(a["AssociationId"] for a in self._associations(sandbox))
+        self.resource_ids.update(a["AssociationId"] for a in profile_associations(sandbox, self.instance_id))
 
     def check(self, sandbox: Sandbox) -> bool:
         if not self.profile_arn:
             self.detail = f"{self.instance_id} had no instance profile to replace"
             return False
-        active = [a for a in self._associations(sandbox) if a.get("State") in _ACTIVE_ASSOCIATION]
+        active = [a for a in profile_associations(sandbox, self.instance_id) if a.get("State") in ACTIVE_ASSOCIATION]
         self.resource_ids.update(a["AssociationId"] for a in active)
         arns = [a.get("IamInstanceProfile", {}).get("Arn", "") for a in active]
         if self.profile_arn in arns:
@@ -111,18 +93,13 @@ class InstanceProfileReplaced(Observer):
         self.detail = "profile replaced" if arns else "profile disassociated"
         return True
 
-    def _associations(self, sandbox: Sandbox) -> list[dict[str, Any]]:
-        response = sandbox_client(sandbox, "ec2").describe_iam_instance_profile_associations(
-            Filters=[{"Name": "instance-id", "Values": [self.instance_id]}])
-        return list(response.get("IamInstanceProfileAssociations", []))
-
     @staticmethod
     def _roles_of(sandbox: Sandbox, profile_arn: str) -> set[str]:
         name = profile_arn.rsplit("/", 1)[-1]
         try:
             profile = sandbox_client(sandbox, "iam").get_instance_profile(InstanceProfileName=name)
         except ClientError as error:
-            if _error_code(error) != "NoSuchEntity":
+            if not is_no_such_entity(error):
                 raise
             return set()
         return {role["RoleName"] for role in profile["InstanceProfile"].get("Roles", [])}

@@ -9,8 +9,7 @@ Exports load on first use, so observers can import the small naming helpers with
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simulator.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "STATE_MACHINE_PREFIX": "spec", "is_state_machine_responder": "spec", "state_machine_path": "spec",
@@ -27,10 +26,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

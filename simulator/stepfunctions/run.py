@@ -12,16 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.delivery.reconcile import reconcile_event
+from simulator.delivery.queue_fed import QueueFed, event_ids
 from simulator.delivery.runtime import Invocation
-from simulator.errors import SandboxError
 from simulator.targets.base import Credentials, Sandbox
 
 TERMINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -77,15 +75,6 @@ def history_lines(events: list[dict[str, Any]]) -> list[str]:
     return lines[-_HISTORY_LOG_LIMIT:]
 
 
-def _ids(event: Any) -> tuple[str | None, str | None]:
-    if not isinstance(event, dict):
-        return None, None
-    event_id = event.get("id") if isinstance(event.get("id"), str) else None
-    detail = event.get("detail")
-    finding_id = detail.get("id") if isinstance(detail, dict) and isinstance(detail.get("id"), str) else None
-    return event_id, finding_id
-
-
 @dataclass
 class Execution:
     """One execution the harness started, and how it ended."""
@@ -113,7 +102,7 @@ class Execution:
             received_mono=self.received_mono)
 
 
-class StateMachineResponder:
+class StateMachineResponder(QueueFed):
     """The responder a deployed state machine makes: consumes the rule's queue (if given), starts one
     execution per event, and watches executions to their end.
 
@@ -127,9 +116,9 @@ class StateMachineResponder:
                  watch_interval: float = 0.05) -> None:
         from simulator.targets.moto import MOTO_INTERNAL_ACCESS_KEY
 
+        super().__init__(queue_url, account_id=sandbox.account_id, poll_wait_seconds=poll_wait_seconds)
         self.deployment = deployment
         self.sandbox = sandbox
-        self.queue_url = queue_url
         self.bridge = bridge
         self.executions: list[Execution] = []
         self.invocations: list[Invocation] = []
@@ -139,12 +128,7 @@ class StateMachineResponder:
         if bridge is not None:
             keys.add(bridge.credentials.access_key_id)
         self.callers = frozenset(keys)
-        self._poll_wait = poll_wait_seconds
         self._watch_interval = watch_interval
-        self._cond = threading.Condition()
-        self._receiving = 0
-        self._stopped = False
-        self._threads: list[threading.Thread] = []
         # Run at stop(), last added first (e.g. give the emulator its own calls back).
         self.cleanups: list[Callable[[], None]] = []
         self._sfn = sandbox.client("stepfunctions")
@@ -156,12 +140,8 @@ class StateMachineResponder:
         if self._threads:
             return self
         if self._sqs is not None:
-            try:
-                self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-            except Exception as error:
-                raise SandboxError(f"state machine responder: cannot read queue {self.queue_url}: {error}") from error
-            self._spawn(self._consume_loop, "gdsim-sfn-consumer")
-        self._spawn(self._watch_loop, "gdsim-sfn-watcher")
+            self._start_consuming("state machine responder", "gdsim-sfn-consumer")
+        self._start_thread(self._watch_loop, "gdsim-sfn-watcher")
         return self
 
     def stop(self) -> None:
@@ -173,9 +153,7 @@ class StateMachineResponder:
         for execution in running:
             with contextlib.suppress(Exception):
                 self._sfn.stop_execution(executionArn=execution.arn, cause="the harness stopped the run")
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(timeout=0.05 if thread.name == "gdsim-sfn-consumer" else 5)
+        self._join_threads()
         if self.bridge is not None:
             self.bridge.stop()
         while self.cleanups:
@@ -192,7 +170,7 @@ class StateMachineResponder:
 
     def submit(self, event: Any, *, received_mono: float | None = None) -> Execution:
         """Start one execution with ``event`` as its input."""
-        event_id, finding_id = _ids(event)
+        event_id, finding_id = event_ids(event)
         name = execution_name(finding_id)
         started = time.monotonic()
         arn = start_execution(self._sfn, self.deployment.arn, event, name=name)
@@ -209,32 +187,9 @@ class StateMachineResponder:
         with self._cond:
             return [execution for execution in self.executions if execution.status == "RUNNING"]
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once the queue is empty, nothing is being started and every execution has ended."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._cond:
-                while self._receiving or any(e.status == "RUNNING" for e in self.executions):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
-                    self._cond.wait(remaining)
-            if self._queue_empty():
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
     def wait_for_executions(self, count: int, timeout: float) -> bool:
         """True once at least ``count`` executions have ended."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while sum(1 for e in self.executions if e.status != "RUNNING") < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+        return self._wait_until(lambda: sum(1 for e in self.executions if e.status != "RUNNING") >= count, timeout)
 
     @property
     def function_invocations(self) -> list[Invocation]:
@@ -243,62 +198,18 @@ class StateMachineResponder:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _spawn(self, target: Any, name: str) -> None:
-        thread = threading.Thread(target=target, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+    def _busy(self) -> bool:
+        # An execution still running may yet act; one being started is in ``_receiving``.
+        return any(e.status == "RUNNING" for e in self.executions) or super()._busy()
 
-    def _queue_empty(self) -> bool:
-        if self._sqs is None:
-            return True
+    def _deliver(self, message: Mapping[str, Any], received_mono: float) -> None:
         try:
-            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-        except Exception:
-            return True  # an unreachable queue holds nothing that could still start an execution
-        return all(int(value) == 0 for value in attributes.values())
+            self.submit(self._event_of(message), received_mono=received_mono)
+        except Exception as error:  # one bad start must not lose the other events
+            self.errors.append(f"starting an execution failed: {error!r}")
 
-    def _consume_loop(self) -> None:
-        while not self._stopped:
-            try:
-                messages = self._sqs.receive_message(  # type: ignore[union-attr]
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self._poll_wait,
-                ).get("Messages") or []
-            except Exception as error:
-                if self._stopped:
-                    return
-                self.errors.append(f"receiving from the rule's queue failed: {error!r}")
-                time.sleep(0.2)
-                continue
-            if not messages:
-                continue
-            with self._cond:
-                if self._stopped:
-                    return
-                self._receiving += 1
-            try:
-                received = time.monotonic()
-                for message in messages:
-                    try:
-                        self.submit(self._event_of(message), received_mono=received)
-                    except Exception as error:  # one bad start must not lose the other events
-                        self.errors.append(f"starting an execution failed: {error!r}")
-                with contextlib.suppress(Exception):
-                    self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[  # type: ignore[union-attr]
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-            finally:
-                with self._cond:
-                    self._receiving -= 1
-                    self._cond.notify_all()
-
-    def _event_of(self, message: Mapping[str, Any]) -> Any:
-        body = str(message.get("Body", ""))
-        try:
-            event = json.loads(body)
-        except json.JSONDecodeError:
-            return body
-        return reconcile_event(event, account_id=self.sandbox.account_id)
+    def _receive_failed(self, error: Exception) -> None:
+        self.errors.append(f"receiving from the rule's queue failed: {error!r}")
 
     def _watch_loop(self) -> None:
         while True:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator.gateway import Gateway, Journal
 from simulator.targets.base import Sandbox
 from simulator.targets.moto import MotoTarget
 
@@ -19,3 +20,11 @@ def sandbox() -> Iterator[Sandbox]:
         yield started
     finally:
         target.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(sandbox: Sandbox) -> Iterator[Gateway]:
+    """A journaling gateway in front of the module's sandbox (no caller labelled, no faults)."""
+    with Gateway(sandbox.endpoint_url or "", Journal(), region=sandbox.region,
+                 account_id=sandbox.account_id) as gateway:
+        yield gateway
