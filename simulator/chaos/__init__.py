@@ -10,8 +10,7 @@ Exports load on first use, so `simulate list chaos` does not pay for the harness
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from simulator.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "ChaosProfile": "profile", "ChaosProfileError": "profile", "FaultRule": "profile", "DeliveryChaos": "profile",
@@ -26,10 +25,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
