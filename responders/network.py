@@ -17,7 +17,7 @@ the compromise it proves), an instance tagged PROTECTED_TAG is never quarantined
 page says so), and addresses the account uses itself (private, metadata, the VPC's ranges, the
 instance's own) are never blocked, whatever the finding claims.
 
-Configuration (environment): as responders.notify_escalate (ONCALL_TOPIC_ARN, EVIDENCE_BUCKET,
+Configuration (environment): as responders.lib.casework (ONCALL_TOPIC_ARN, EVIDENCE_BUCKET,
 PAGER_TOPIC_ARN / ESCALATION, ESCALATION_CONTACT, PROTECTED_TAG). Safe to repeat per finding id; an
 aggregated update that names a new remote address blocks that address only, and notifies nobody again.
 """
@@ -31,61 +31,51 @@ from dataclasses import dataclass
 from typing import Any
 
 from responders.lib import aws
-from responders.lib.events import EventRejected, instance_of
+from responders.lib.casework import CaseConfig, CaseRunbook, Playbook, check_event, ignore_samples, severity_of
+from responders.lib.events import instance_of
 from responders.lib.gather import member
-from responders.lib.instance import describe_instance, protection, state_of
+from responders.lib.instance import check_running, protection, read_instance
 from responders.lib.network import (
     UnsafeAddress,
     acl_of_subnet,
     block_address,
     check_blockable,
-    remotes_of,
+    remotes_named,
     vpc_networks,
 )
-from responders.lib.quarantine import isolate_instance, isolation_group
-from responders.lib.snapshot import snapshot_volumes
-from responders.notify_escalate import (
-    Config,
-    Runbook,
-    check_event,
-    ignored,
-    is_sample,
-    reject,
-    severity_of,
-)
+from responders.lib.runbook import Logger, Outcome, outcome, respond
+from responders.lib.steps import quarantine, snapshot
 
 aws.preload("ec2", "sns", "s3", "guardduty")
+log = Logger("network-responder")
 
-RESPONDER = "network-responder"
 CONTAIN_MIN_SEVERITY = 4.0
 _DETECTOR = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True)
-class Playbook:
-    summary: str
+class EC2Playbook(Playbook):
     block: bool = False
     contain: bool = False
     snapshot: bool = False
-    page: bool = False
 
 
-BRUTE = Playbook("Brute force: blocking the attacker's address in the subnet's network ACL; the instance is "
-                 "contained only if the attack succeeded.", block=True)
-PROBE = Playbook("Port probe: blocking the probing addresses in the subnet's network ACL; the instance stays in "
-                 "service.", block=True)
-UNUSUAL = Playbook("Traffic on an unusual port: blocking the remote address in the subnet's network ACL; the "
-                   "instance stays in service.", block=True)
-C2 = Playbook("Command-and-control traffic: quarantining the instance, snapshotting its volumes and blocking the "
-              "remote address where the finding names one.", block=True, contain=True, snapshot=True)
-TROJAN = Playbook("Trojan traffic: quarantining the instance and blocking the remote address where the finding "
-                  "names one.", block=True, contain=True)
-MALWARE = Playbook("Malicious file: quarantining the instance and snapshotting its volumes for forensics.",
-                   contain=True, snapshot=True)
-SUSPICIOUS = Playbook("Suspicious file: snapshotting the volumes for analysis; the instance stays in service.",
-                      snapshot=True)
+BRUTE = EC2Playbook("Brute force: blocking the attacker's address in the subnet's network ACL; the instance is "
+                    "contained only if the attack succeeded.", block=True)
+PROBE = EC2Playbook("Port probe: blocking the probing addresses in the subnet's network ACL; the instance stays in "
+                    "service.", block=True)
+UNUSUAL = EC2Playbook("Traffic on an unusual port: blocking the remote address in the subnet's network ACL; the "
+                      "instance stays in service.", block=True)
+C2 = EC2Playbook("Command-and-control traffic: quarantining the instance, snapshotting its volumes and blocking the "
+                 "remote address where the finding names one.", block=True, contain=True, snapshot=True)
+TROJAN = EC2Playbook("Trojan traffic: quarantining the instance and blocking the remote address where the finding "
+                     "names one.", block=True, contain=True)
+MALWARE = EC2Playbook("Malicious file: quarantining the instance and snapshotting its volumes for forensics.",
+                      contain=True, snapshot=True)
+SUSPICIOUS = EC2Playbook("Suspicious file: snapshotting the volumes for analysis; the instance stays in service.",
+                         snapshot=True)
 
-PLAYBOOKS: dict[str, Playbook] = {
+PLAYBOOKS: dict[str, EC2Playbook] = {
     "UnauthorizedAccess:EC2/SSHBruteForce": BRUTE,
     "UnauthorizedAccess:EC2/RDPBruteForce": BRUTE,
     "Impact:EC2/WinRMBruteForce": BRUTE,
@@ -155,64 +145,46 @@ class _Plan:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    config = Config.from_env()
-    try:
-        finding, finding_id, finding_type = check_event(event, context, PLAYBOOKS.__contains__,
-                                                        "the EC2 network runbook")
-        details = instance_of(finding, finding_id)
-        try:
-            remotes = remotes_of(finding)
-        except UnsafeAddress as exc:
-            raise EventRejected(str(exc), finding_id) from None
-    except EventRejected as rejected:
-        return reject(config, rejected, RESPONDER)
-    if is_sample(finding):
-        return ignored(finding_id, RESPONDER, "GuardDuty sample finding (made-up resources)")
-    instance_id = details["instanceId"]
+    config = CaseConfig.from_env()
+    return respond(config, log, lambda: _respond(config, event, context))
 
+
+def _respond(config: CaseConfig, event: Any, context: Any) -> dict[str, Any]:
+    checked = check_event(event, context, PLAYBOOKS.__contains__, "the EC2 network runbook")
+    finding_id = checked.finding_id
+    instance_id = instance_of(checked.finding, finding_id)["instanceId"]
+    remotes = remotes_named(checked.finding, finding_id)
+    ignore_samples(checked)
     ec2 = aws.client("ec2")
-    try:
-        instance = describe_instance(ec2, instance_id)
-    except Exception as exc:  # still only a read: escalate rather than crash on what the event named
-        return reject(config, EventRejected(f"could not read instance {instance_id}: {type(exc).__name__}: "
-                                            f"{str(exc)[:200]}", finding_id), RESPONDER)
-    if instance is None:
-        return reject(config, EventRejected(f"instance {instance_id} does not exist in this account and region",
-                                            finding_id), RESPONDER)
-    if state_of(instance) in ("shutting-down", "terminated"):
-        return reject(config, EventRejected(f"instance {instance_id} is {state_of(instance)}: nothing left to "
-                                            "contain", finding_id), RESPONDER)
-
-    runbook = Runbook(RESPONDER, config, finding, finding_id, finding_type)
+    instance = read_instance(ec2, instance_id, finding_id)
+    check_running(instance, finding_id)
+    runbook = CaseRunbook(config, log, checked)
     summary: dict[str, Any] = {"resource": instance_id, "instance_id": instance_id}
-    try:
-        if runbook.already_handled():
-            return runbook.duplicate(summary)
-    except Exception as exc:  # an unreadable case file is no reason to drop the finding: handle it again
-        runbook.log(f"could not read the case file ({type(exc).__name__}); handling the finding again")
+    if runbook.already_handled():
+        return runbook.duplicate(summary)
 
-    playbook = PLAYBOOKS[finding_type]
+    playbook = PLAYBOOKS[checked.finding_type]
     facts = runbook.gather(extra={"playbook": playbook.summary})
-    plan = _decide(runbook, config, ec2, finding, instance, playbook, remotes)
+    plan = _decide(runbook, config, ec2, instance, playbook, remotes)
     summary["plan"] = {"block": plan.block, "refused": plan.refused, "contain": plan.contain,
                        "snapshot": plan.snapshot, "why_contain": plan.why_contain}
-    runbook.notify(_plan_text(playbook, plan), {k: v for k, v in facts.items() if k != "lookups"},
-                   resource=instance_id)
+    runbook.notify_with_facts(_plan_text(playbook, plan), facts, resource=instance_id)
     if plan.block:
         runbook.step("block", lambda: _block(ec2, instance, plan.block))
     if plan.contain:
-        runbook.step("quarantine", lambda: _quarantine(ec2, instance))
+        runbook.step("quarantine", lambda: quarantine(ec2, instance))
     if plan.snapshot:
-        runbook.step("snapshot", lambda: _snapshot(ec2, instance, finding_id))
+        runbook.step("snapshot", lambda: snapshot(ec2, instance, finding_id))
     if playbook.page:
         runbook.escalate_for(playbook.summary)
-    return runbook.finish(summary)
+    return runbook.finish(summary, about=f"{checked.finding_type} on {instance_id}")
 
 
-def _decide(runbook: Runbook, config: Config, ec2: Any, finding: dict[str, Any], instance: dict[str, Any],
-            playbook: Playbook, remotes: list[Any]) -> _Plan:
+def _decide(runbook: CaseRunbook, config: CaseConfig, ec2: Any, instance: dict[str, Any], playbook: EC2Playbook,
+            remotes: list[Any]) -> _Plan:
     """What to do, from reads only: which addresses to block, whether to contain, and why."""
-    finding_id, finding_type, instance_id = runbook.finding_id, runbook.finding_type, instance["InstanceId"]
+    finding, finding_id, finding_type = runbook.finding, runbook.finding_id, runbook.finding_type
+    instance_id = instance["InstanceId"]
     severity = severity_of(finding)
     why: str | None = "the runbook contains every instance with this finding" if playbook.contain else None
     break_in = False
@@ -249,7 +221,7 @@ def _decide(runbook: Runbook, config: Config, ec2: Any, finding: dict[str, Any],
 
 
 def _look_for_break_in(finding: Mapping[str, Any], finding_id: str, finding_type: str,
-                       instance_id: str) -> tuple[str, Any]:
+                       instance_id: str) -> Outcome:
     """Brute force: a failed look-up leaves success unknown, which a human must settle (the step fails and
     is paged). A compromise finding is contained anyway, so there the look-back is only a remark."""
     try:
@@ -287,7 +259,7 @@ def _addresses_to_block(ec2: Any, instance: Mapping[str, Any], remotes: list[Any
     return block, refused
 
 
-def _plan_text(playbook: Playbook, plan: _Plan) -> str:
+def _plan_text(playbook: EC2Playbook, plan: _Plan) -> str:
     parts = [playbook.summary]
     if plan.block:
         parts.append(f"Blocking {', '.join(plan.block)} in both directions.")
@@ -300,26 +272,10 @@ def _plan_text(playbook: Playbook, plan: _Plan) -> str:
     return " ".join(parts)
 
 
-def _block(ec2: Any, instance: Mapping[str, Any], addresses: list[str]) -> tuple[str, Any]:
+def _block(ec2: Any, instance: Mapping[str, Any], addresses: list[str]) -> Outcome:
     subnets = list(dict.fromkeys(eni["SubnetId"] for eni in instance.get("NetworkInterfaces", [])
                                  if eni.get("SubnetId")) or [instance.get("SubnetId")])
     acls = list(dict.fromkeys(acl_of_subnet(ec2, subnet)["NetworkAclId"] for subnet in subnets if subnet))
     records = [block_address(ec2, acl, address, egress=egress)
                for acl in acls for address in addresses for egress in (False, True)]
-    return ("done" if any(r["created"] for r in records) else "already done"), records
-
-
-def _quarantine(ec2: Any, instance: dict[str, Any]) -> tuple[str, Any]:
-    vpc_id = instance.get("VpcId")
-    if not vpc_id:
-        raise RuntimeError(f"instance {instance['InstanceId']} is in no VPC; cannot isolate it")
-    group_id = isolation_group(ec2, vpc_id)
-    changed = isolate_instance(ec2, instance, group_id)
-    return ("done" if changed else "already done"), {"isolation_group": group_id, "changed": changed}
-
-
-def _snapshot(ec2: Any, instance: dict[str, Any], finding_id: str) -> tuple[str, Any]:
-    records = snapshot_volumes(ec2, instance, finding_id=finding_id)
-    if not records:
-        return "nothing to do", "no EBS volumes attached"
-    return ("done" if any(r["created"] for r in records) else "already done"), records
+    return outcome(any(r["created"] for r in records), records)

@@ -11,7 +11,7 @@ here is reported in the page. A bucket tagged PROTECTED_TAG (default gdsim:prote
 its policy is still kept as evidence, and the page says a human decides. Addresses the account uses
 itself (private, metadata, reserved) are never denied, whatever the finding claims.
 
-Configuration (environment): as responders.notify_escalate (ONCALL_TOPIC_ARN, EVIDENCE_BUCKET,
+Configuration (environment): as responders.lib.casework (ONCALL_TOPIC_ARN, EVIDENCE_BUCKET,
 PAGER_TOPIC_ARN / ESCALATION, ESCALATION_CONTACT, PROTECTED_TAG). Safe to repeat per finding id.
 """
 
@@ -22,9 +22,11 @@ from functools import partial
 from typing import Any
 
 from responders.lib import aws
-from responders.lib.events import EventRejected
+from responders.lib.casework import CaseConfig, CaseRunbook, Playbook, check_event, ignore_samples
+from responders.lib.events import EventRejected, reading
 from responders.lib.instance import protection
-from responders.lib.network import UnsafeAddress, check_blockable, remotes_of
+from responders.lib.network import UnsafeAddress, check_blockable, remotes_named
+from responders.lib.runbook import Logger, Outcome, outcome, respond
 from responders.lib.s3 import (
     block_public_access,
     bucket_exists,
@@ -35,36 +37,32 @@ from responders.lib.s3 import (
     preserve_policy,
     quarantine_object,
 )
-from responders.notify_escalate import Config, Runbook, check_event, ignored, is_sample, reject
 
 aws.preload("s3", "sns")
-
-RESPONDER = "s3-responder"
+log = Logger("s3-responder")
 
 
 @dataclass(frozen=True)
-class Playbook:
-    summary: str
+class S3Playbook(Playbook):
     preserve: bool = False
     deny_caller: bool = False
     block_public: bool = False
     quarantine_objects: bool = False
-    page: bool = False
 
 
-EXPOSED = Playbook("Public exposure: keeping the bucket policy as evidence, then blocking all public access.",
-                   preserve=True, block_public=True)
-EXFILTRATION = Playbook("Data theft from a known-bad address: keeping the bucket policy as evidence, denying the "
-                        "caller's address in it and blocking all public access; paging the on-call.",
-                        preserve=True, deny_caller=True, block_public=True, page=True)
-TOOLING = Playbook("Calls from penetration-testing tooling: keeping the bucket policy as evidence and denying the "
-                   "caller's address; the on-call confirms whether a test was authorised.",
-                   preserve=True, deny_caller=True)
-MALWARE = Playbook("Malicious object: moving it into the case file, out of the bucket.", quarantine_objects=True)
-ANOMALY = Playbook("Unusual access pattern: keeping the bucket policy as evidence for the on-call's review.",
-                   preserve=True)
+EXPOSED = S3Playbook("Public exposure: keeping the bucket policy as evidence, then blocking all public access.",
+                     preserve=True, block_public=True)
+EXFILTRATION = S3Playbook("Data theft from a known-bad address: keeping the bucket policy as evidence, denying the "
+                          "caller's address in it and blocking all public access; paging the on-call.",
+                          preserve=True, deny_caller=True, block_public=True, page=True)
+TOOLING = S3Playbook("Calls from penetration-testing tooling: keeping the bucket policy as evidence and denying the "
+                     "caller's address; the on-call confirms whether a test was authorised.",
+                     preserve=True, deny_caller=True)
+MALWARE = S3Playbook("Malicious object: moving it into the case file, out of the bucket.", quarantine_objects=True)
+ANOMALY = S3Playbook("Unusual access pattern: keeping the bucket policy as evidence for the on-call's review.",
+                     preserve=True)
 
-PLAYBOOKS: dict[str, Playbook] = {
+PLAYBOOKS: dict[str, S3Playbook] = {
     "Policy:S3/BucketBlockPublicAccessDisabled": EXPOSED,
     "Policy:S3/BucketPublicAccessGranted": EXPOSED,
     "Policy:S3/BucketAnonymousAccessGranted": EXPOSED,
@@ -84,46 +82,36 @@ PLAYBOOKS: dict[str, Playbook] = {
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    config = Config.from_env()
-    try:
-        finding, finding_id, finding_type = check_event(event, context, PLAYBOOKS.__contains__,
-                                                        "the S3 runbook")
-        resource = finding.get("resource")
-        expected = "S3Object" if PLAYBOOKS[finding_type] is MALWARE else "S3Bucket"
-        if not isinstance(resource, dict) or resource.get("resourceType") != expected:
-            kind = resource.get("resourceType") if isinstance(resource, dict) else None
-            raise EventRejected(f"detail.resource.resourceType {str(kind)[:40]!r} is not {expected!r}", finding_id)
-        named = buckets_of(finding)
-        if not named:
-            raise EventRejected("detail.resource.s3BucketDetails names no valid bucket", finding_id)
-        try:
-            remotes = remotes_of(finding)
-        except UnsafeAddress as exc:
-            raise EventRejected(str(exc), finding_id) from None
-    except EventRejected as rejected:
-        return reject(config, rejected, RESPONDER)
-    if is_sample(finding):
-        return ignored(finding_id, RESPONDER, "GuardDuty sample finding (made-up resources)")
+    config = CaseConfig.from_env()
+    return respond(config, log, lambda: _respond(config, event, context))
+
+
+def _respond(config: CaseConfig, event: Any, context: Any) -> dict[str, Any]:
+    checked = check_event(event, context, PLAYBOOKS.__contains__, "the S3 runbook")
+    finding, finding_id = checked.finding, checked.finding_id
+    playbook = PLAYBOOKS[checked.finding_type]
+    resource = finding.get("resource")
+    expected = "S3Object" if playbook is MALWARE else "S3Bucket"
+    if not isinstance(resource, dict) or resource.get("resourceType") != expected:
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        raise EventRejected(f"detail.resource.resourceType {str(kind)[:40]!r} is not {expected!r}", finding_id)
+    named = buckets_of(finding)
+    if not named:
+        raise EventRejected("detail.resource.s3BucketDetails names no valid bucket", finding_id)
+    remotes = remotes_named(finding, finding_id)
+    ignore_samples(checked)
 
     s3 = aws.client("s3")
-    try:
+    with reading("the buckets the finding names", finding_id, with_message=False):
         present = [bucket for bucket in named if bucket != config.evidence_bucket and bucket_exists(s3, bucket)]
-    except Exception as exc:  # still only a read: escalate rather than crash on what the event named
-        return reject(config, EventRejected(f"could not read the buckets the finding names: {type(exc).__name__}",
-                                            finding_id), RESPONDER)
     if not present:
-        return reject(config, EventRejected(f"bucket {named[0]} does not exist in this account", finding_id),
-                      RESPONDER)
+        raise EventRejected(f"bucket {named[0]} does not exist in this account", finding_id)
 
-    runbook = Runbook(RESPONDER, config, finding, finding_id, finding_type)
+    runbook = CaseRunbook(config, log, checked)
     summary: dict[str, Any] = {"resource": f"bucket {present[0]}", "buckets": present}
-    try:
-        if runbook.already_handled():
-            return runbook.duplicate(summary)
-    except Exception as exc:  # an unreadable case file is no reason to drop the finding: handle it again
-        runbook.log(f"could not read the case file ({type(exc).__name__}); handling the finding again")
+    if runbook.already_handled():
+        return runbook.duplicate(summary)
 
-    playbook = PLAYBOOKS[finding_type]
     changeable = []
     for bucket in present:
         try:
@@ -155,8 +143,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
     facts = runbook.gather(extra={"playbook": playbook.summary})
     plan = [playbook.summary] + ([f"Denying {', '.join(deny)}."] if deny else [])
-    runbook.notify(" ".join(plan), {k: v for k, v in facts.items() if k != "lookups"},
-                   resource=summary["resource"])
+    runbook.notify_with_facts(" ".join(plan), facts, resource=summary["resource"])
     for bucket in present:
         if playbook.preserve:
             runbook.step(f"preserve-policy:{bucket}", partial(_preserve, runbook, s3, bucket))
@@ -170,24 +157,24 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         runbook.step(f"quarantine-object:{ref.bucket}", partial(_quarantine, runbook, s3, ref))
     if playbook.page:
         runbook.escalate_for(playbook.summary)
-    return runbook.finish(summary)
+    return runbook.finish(summary, about=f"{checked.finding_type} on {summary['resource']}")
 
 
-def _preserve(runbook: Runbook, s3: Any, bucket: str) -> tuple[str, Any]:
+def _preserve(runbook: CaseRunbook, s3: Any, bucket: str) -> Outcome:
     record = preserve_policy(runbook.case, s3, bucket)
-    return ("done" if record["created"] else "already done"), record
+    return outcome(record["created"], record)
 
 
-def _deny(s3: Any, bucket: str, addresses: list[str]) -> tuple[str, Any]:
+def _deny(s3: Any, bucket: str, addresses: list[str]) -> Outcome:
     record = deny_addresses(s3, bucket, addresses)
-    return ("done" if record["changed"] else "already done"), record
+    return outcome(record["changed"], record)
 
 
-def _block(s3: Any, bucket: str) -> tuple[str, Any]:
+def _block(s3: Any, bucket: str) -> Outcome:
     record = block_public_access(s3, bucket)
-    return ("done" if record["changed"] else "already done"), record
+    return outcome(record["changed"], record)
 
 
-def _quarantine(runbook: Runbook, s3: Any, ref: Any) -> tuple[str, Any]:
+def _quarantine(runbook: CaseRunbook, s3: Any, ref: Any) -> Outcome:
     record = quarantine_object(runbook.case, s3, ref)
-    return ("done" if record["changed"] else "already done"), record
+    return outcome(record["changed"], record)

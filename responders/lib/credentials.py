@@ -7,14 +7,12 @@ the IAM console's "Revoke active sessions" does).
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from responders.lib.idempotency import tags_of
+from responders.lib.sessions import revoke_role_sessions
 
-REVOKE_POLICY_NAME = "gdsim-revoke-older-sessions"
 ROLE_TAG = "gdsim:instance-role"
 _PROFILE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:instance-profile/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,128})$")
 
@@ -47,23 +45,6 @@ def detach_profiles(ec2: Any, associations: list[dict[str, Any]]) -> list[str]:
     return [a["AssociationId"] for a in associations]
 
 
-def deny_sessions_issued_before(iam: Any, role_name: str, when: datetime | None = None) -> str:
-    """Attach the inline deny-all policy for tokens issued before ``when`` (default: now); returns it."""
-    moment = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "RevokeOlderSessions",
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"DateLessThan": {"aws:TokenIssueTime": moment}},
-        }],
-    }
-    iam.put_role_policy(RoleName=role_name, PolicyName=REVOKE_POLICY_NAME, PolicyDocument=json.dumps(document))
-    return moment
-
-
 def revoke_instance_credentials(ec2: Any, iam: Any, instance: dict[str, Any]) -> dict[str, Any]:
     """Detach the instance's profile and revoke older sessions of its role.
 
@@ -80,5 +61,5 @@ def revoke_instance_credentials(ec2: Any, iam: Any, instance: dict[str, Any]) ->
     if remembered:
         roles.update(name for name in remembered.split(",") if name)
     removed = detach_profiles(ec2, associations)
-    revoked_before = {role: deny_sessions_issued_before(iam, role) for role in sorted(roles)}
+    revoked_before = {role: revoke_role_sessions(iam, role) for role in sorted(roles)}
     return {"disassociated": removed, "roles": sorted(roles), "sessions_revoked_before": revoked_before}

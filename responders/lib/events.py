@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 FINDING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+GUARDDUTY_ARN = re.compile(r"^arn:aws[a-z-]*:guardduty:([a-z0-9-]+):(\d{12}):detector/[0-9a-zA-Z]{1,64}"
+                           r"/finding/([A-Za-z0-9._:-]{1,128})$")
 
 
 class EventRejected(Exception):
     """The event cannot be acted on; ``reason`` says why, ``finding_id`` if one could be read."""
 
     def __init__(self, reason: str, finding_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.finding_id = finding_id
+
+
+class EventIgnored(Exception):
+    """The event is well-formed but not for acting on (a sample finding): no change, no page."""
+
+    def __init__(self, reason: str, finding_id: str) -> None:
         super().__init__(reason)
         self.reason = reason
         self.finding_id = finding_id
@@ -84,17 +97,37 @@ def check_scope(finding: dict[str, Any], finding_id: str, *, account_id: str | N
         raise EventRejected(f"finding is for region {finding_region}, this responder runs in {region}", finding_id)
 
 
-def instance_of(finding: dict[str, Any], finding_id: str) -> dict[str, Any]:
-    """``resource.instanceDetails`` with a well-formed instance id."""
+def check_arn(finding: Mapping[str, Any], finding_id: str) -> None:
+    """The finding's ARN, when present, must name this very finding in its own account and region."""
+    arn = finding.get("arn")
+    if arn is None:
+        return
+    match = GUARDDUTY_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None:
+        raise EventRejected(f"detail.arn {shown(arn)} is not a GuardDuty finding ARN", finding_id)
+    region, account, named = match.groups()
+    if named != finding_id or account != finding.get("accountId", account) or region != finding.get("region", region):
+        raise EventRejected(f"detail.arn names finding {shown(named)} in {account}/{region}, not this finding",
+                            finding_id)
+
+
+def resource_details(finding: dict[str, Any], finding_id: str, resource_type: str, member: str) -> dict[str, Any]:
+    """``resource.<member>`` of a finding about a ``resource_type`` resource."""
     resource = finding.get("resource")
     if not isinstance(resource, dict):
         raise EventRejected("detail.resource is missing", finding_id)
-    if resource.get("resourceType") != "Instance":
+    if resource.get("resourceType") != resource_type:
         raise EventRejected(f"detail.resource.resourceType {shown(resource.get('resourceType'))} is not "
-                            "'Instance'", finding_id)
-    details = resource.get("instanceDetails")
+                            f"'{resource_type}'", finding_id)
+    details = resource.get(member)
     if not isinstance(details, dict):
-        raise EventRejected("detail.resource.instanceDetails is missing", finding_id)
+        raise EventRejected(f"detail.resource.{member} is missing", finding_id)
+    return details
+
+
+def instance_of(finding: dict[str, Any], finding_id: str) -> dict[str, Any]:
+    """``resource.instanceDetails`` with a well-formed instance id."""
+    details = resource_details(finding, finding_id, "Instance", "instanceDetails")
     instance_id = details.get("instanceId")
     if not isinstance(instance_id, str) or not INSTANCE_ID.match(instance_id):
         raise EventRejected(f"detail.resource.instanceDetails.instanceId {shown(instance_id)} is not an EC2 "
@@ -109,3 +142,16 @@ def account_of_function(context: Any) -> str | None:
         return None
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 and ACCOUNT_ID.match(parts[4]) else None
+
+
+@contextmanager
+def reading(what: str, finding_id: str | None, *, with_message: bool = True) -> Iterator[None]:
+    """Reads made on the event's word: one that fails refuses the event (paged, nothing touched) rather
+    than crash the handler on what the event named."""
+    try:
+        yield
+    except EventRejected:
+        raise
+    except Exception as exc:
+        message = f": {str(exc)[:200]}" if with_message else ""
+        raise EventRejected(f"could not read {what}: {type(exc).__name__}{message}", finding_id) from exc

@@ -55,7 +55,8 @@ def member(value: Any, key: str) -> Mapping[str, Any]:
     return found if isinstance(found, Mapping) else {}
 
 
-def _dig(value: Any, *path: str) -> Any:
+def dig(value: Any, *path: str) -> Any:
+    """``value[path[0]][path[1]]...``, or None where a member is missing or not an object."""
     for key in path:
         if not isinstance(value, Mapping):
             return None
@@ -80,7 +81,7 @@ def _compact(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def remote_parties(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Who was on the other end: address, direction, organisation and country, per remote party."""
-    action = _dig(finding, "service", "action")
+    action = dig(finding, "service", "action")
     parties: list[dict[str, Any]] = []
     if not isinstance(action, Mapping):
         return parties
@@ -96,9 +97,9 @@ def remote_parties(finding: Mapping[str, Any]) -> list[dict[str, Any]]:
             parties.append(_compact({
                 "ipv4": clean(detail.get("ipAddressV4"), 64), "ipv6": clean(detail.get("ipAddressV6"), 64),
                 "direction": direction or ("INBOUND" if name != "dnsRequestAction" else None),
-                "organization": clean(_dig(detail, "organization", "org"), 120),
-                "asn": clean(_dig(detail, "organization", "asn"), 16),
-                "country": clean(_dig(detail, "country", "countryName"), 60),
+                "organization": clean(dig(detail, "organization", "org"), 120),
+                "asn": clean(dig(detail, "organization", "asn"), 16),
+                "country": clean(dig(detail, "country", "countryName"), 60),
             }))
     return parties[:LIST_LIMIT]
 
@@ -124,15 +125,15 @@ def _resource_facts(resource: Mapping[str, Any]) -> dict[str, Any]:
         facts["eks_cluster"] = clean(eks.get("name"), 100)
     kubernetes = resource.get("kubernetesDetails")
     if isinstance(kubernetes, Mapping):
-        facts["kubernetes_user"] = clean(_dig(kubernetes, "kubernetesUserDetails", "username"), 128)
-        facts["kubernetes_workload"] = clean(_dig(kubernetes, "kubernetesWorkloadDetails", "name"), 128)
-        facts["kubernetes_namespace"] = clean(_dig(kubernetes, "kubernetesWorkloadDetails", "namespace"), 64)
+        facts["kubernetes_user"] = clean(dig(kubernetes, "kubernetesUserDetails", "username"), 128)
+        facts["kubernetes_workload"] = clean(dig(kubernetes, "kubernetesWorkloadDetails", "name"), 128)
+        facts["kubernetes_namespace"] = clean(dig(kubernetes, "kubernetesWorkloadDetails", "namespace"), 64)
     database = resource.get("rdsDbInstanceDetails") or resource.get("rdsLimitlessDbDetails")
     if isinstance(database, Mapping):
         facts["db_instance"] = clean(database.get("dbInstanceIdentifier") or database.get("dbClusterIdentifier"),
                                      63)
         facts["db_engine"] = clean(database.get("engine"), 40)
-        facts["db_user"] = clean(_dig(resource, "rdsDbUserDetails", "user"), 64)
+        facts["db_user"] = clean(dig(resource, "rdsDbUserDetails", "user"), 64)
     function = resource.get("lambdaDetails")
     if isinstance(function, Mapping):
         facts["lambda_function"] = clean(function.get("functionName"), 64)
@@ -144,7 +145,7 @@ def _resource_facts(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sequence_facts(finding: Mapping[str, Any]) -> dict[str, Any]:
-    sequence = _dig(finding, "service", "detection", "sequence")
+    sequence = dig(finding, "service", "detection", "sequence")
     if not isinstance(sequence, Mapping):
         return {}
     tactics = next((indicator.get("values") for indicator in _dicts(sequence.get("sequenceIndicators"))
@@ -166,7 +167,7 @@ def facts_of(finding: Mapping[str, Any]) -> dict[str, Any]:
     call: Mapping[str, Any] = next((body for body in action.values() if isinstance(body, Mapping) and "api" in body),
                                    {})
     dns = member(action, "dnsRequestAction")
-    threats = [clean(name, 120) for item in _dicts(_dig(service, "evidence", "threatIntelligenceDetails"))
+    threats = [clean(name, 120) for item in _dicts(dig(service, "evidence", "threatIntelligenceDetails"))
                for name in (item.get("threatNames") or [])[:LIST_LIMIT]]
     resource = member(finding, "resource")
     facts = {
@@ -230,7 +231,7 @@ def lookups(facts: Mapping[str, Any], client: Callable[[str], Any]) -> dict[str,
         def read_cluster() -> dict[str, Any]:
             detail = client("eks").describe_cluster(name=cluster)["cluster"]
             return {"status": detail.get("status"), "version": detail.get("version"),
-                    "endpoint_public": _dig(detail, "resourcesVpcConfig", "endpointPublicAccess")}
+                    "endpoint_public": dig(detail, "resourcesVpcConfig", "endpointPublicAccess")}
         found["eks_cluster"] = _look(cluster, read_cluster)
     database = facts.get("db_instance")
     if isinstance(database, str) and _DB_INSTANCE.match(database):
@@ -280,7 +281,11 @@ class CaseFile:
     """One finding's folder in the evidence bucket: evidence objects and step markers.
 
     ``finding_id`` must already be checked (responders.lib.events.finding_id_of): it becomes part of keys.
+    As a runbook's memory (responders.lib.idempotency.Memory) its markers keep whole records.
     """
+
+    detailed = True  # a marker keeps the finding's version and the reason paged
+    strict = False  # markers are bookkeeping apart from the resource: one not written is logged, the step stands
 
     def __init__(self, s3: Any, bucket: str, finding_id: str) -> None:
         self.s3 = s3

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from responders.lib.idempotency import TagMemory, step_tags
 from responders.lib.instance import error_code
 
 
@@ -100,3 +101,8 @@ def remaining_credentials(iam: Any, user_name: str, *, except_key: str | None = 
 def mark_user(iam: Any, user_name: str, marker: str, finding_id: str) -> None:
     """Remember on the user that ``marker`` was done for ``finding_id`` (a tag; one value per marker)."""
     iam.tag_user(UserName=user_name, Tags=[{"Key": marker, "Value": finding_id}])
+
+
+def user_memory(iam: Any, user_name: str, user: dict[str, Any], finding_id: str) -> TagMemory:
+    """A runbook's markers on the user (``user`` as describe_user read it)."""
+    return TagMemory(user, finding_id, lambda tag, value: mark_user(iam, user_name, tag, value), step_tags())

@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from responders.lib.events import EventRejected, reading
 from responders.lib.idempotency import tags_of
 
 DEFAULT_PROTECTED_TAG = "gdsim:protected"
@@ -28,8 +29,24 @@ def describe_instance(ec2: Any, instance_id: str) -> dict[str, Any] | None:
     return instances[0] if instances else None
 
 
+def read_instance(ec2: Any, instance_id: str, finding_id: str) -> dict[str, Any]:
+    """The instance a finding names, read back (EventRejected when it cannot be read or is not here)."""
+    with reading(f"instance {instance_id}", finding_id):
+        instance = describe_instance(ec2, instance_id)
+    if instance is None:
+        raise EventRejected(f"instance {instance_id} does not exist in this account and region", finding_id)
+    return instance
+
+
 def state_of(instance: dict[str, Any]) -> str:
     return str(instance.get("State", {}).get("Name", "unknown"))
+
+
+def check_running(instance: dict[str, Any], finding_id: str) -> None:
+    """EventRejected for an instance on its way out: there is nothing left to contain."""
+    state = state_of(instance)
+    if state in ("shutting-down", "terminated"):
+        raise EventRejected(f"instance {instance['InstanceId']} is {state}: nothing left to contain", finding_id)
 
 
 def protection(instance: dict[str, Any], protected_tag: str = DEFAULT_PROTECTED_TAG) -> str | None:

@@ -1,16 +1,19 @@
 """Remembering what was done for a finding that names no resource of ours to tag (the root user).
 
 Each record is an SSM parameter created only if absent, so the first delivery to claim a step wins and
-a repeat (or a concurrent duplicate) learns it was done.
+a repeat (or a concurrent duplicate) learns it was done. Like a tag, a record says only that the step
+was done (its value is a message id or "done").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from responders.lib.idempotency import HANDLED, NOTIFIED, PAGED
 from responders.lib.instance import error_code
 
 PREFIX = "/gdsim/findings"
@@ -41,3 +44,21 @@ def record(ssm: Any, finding_id: str, step: str, value: str = "done") -> bool:
             return False
         raise
     return True
+
+
+class LedgerMemory:
+    """A runbook's memory (responders.lib.idempotency.Memory) as SSM parameters, one per step and finding."""
+
+    detailed = False
+    strict = True
+    NAMES = {HANDLED: "handled", NOTIFIED: "notified", PAGED: "paged"}
+
+    def __init__(self, ssm: Any, finding_id: str) -> None:
+        self.ssm = ssm
+        self.finding_id = finding_id
+
+    def marker(self, step: str) -> dict[str, Any] | None:
+        return {} if recorded(self.ssm, self.finding_id, self.NAMES[step]) else None
+
+    def mark(self, step: str, details: Mapping[str, Any] | None = None) -> None:
+        record(self.ssm, self.finding_id, self.NAMES[step], str((details or {}).get("message_id") or "done"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from responders.lib.events import EventRejected
 from responders.lib.instance import error_code
 
 # AWS's default quota: 20 rules per direction per network ACL (the catch-all * rule not counted).
@@ -80,6 +81,14 @@ def remotes_of(finding: Mapping[str, Any]) -> list[Remote]:
                 raise UnsafeAddress(f"remoteIpDetails.{key} {str(value)[:48]!r} is not an IP address")
             found.setdefault(str(address), Remote(str(address), direction))
     return list(found.values())
+
+
+def remotes_named(finding: Mapping[str, Any], finding_id: str) -> list[Remote]:
+    """remotes_of for an event being admitted: a value that is no IP address refuses it (EventRejected)."""
+    try:
+        return remotes_of(finding)
+    except UnsafeAddress as exc:
+        raise EventRejected(str(exc), finding_id) from None
 
 
 def check_blockable(address: str, own_networks: Iterable[Network] = ()) -> None:

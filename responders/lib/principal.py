@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from responders.lib.events import INSTANCE_ID, EventRejected, shown
+from responders.lib.events import INSTANCE_ID, EventRejected, resource_details, shown
 
 IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 ACCESS_KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
@@ -61,15 +61,7 @@ def check_finding_type(finding: dict[str, Any], finding_id: str, allowed: tuple[
 
 def caller_of(finding: dict[str, Any], finding_id: str) -> Caller:
     """The caller an AccessKey finding names (raises EventRejected when it names none we can trust)."""
-    resource = finding.get("resource")
-    if not isinstance(resource, dict):
-        raise EventRejected("detail.resource is missing", finding_id)
-    if resource.get("resourceType") != "AccessKey":
-        raise EventRejected(f"detail.resource.resourceType {shown(resource.get('resourceType'))} is not "
-                            "'AccessKey'", finding_id)
-    details = resource.get("accessKeyDetails")
-    if not isinstance(details, dict):
-        raise EventRejected("detail.resource.accessKeyDetails is missing", finding_id)
+    details = resource_details(finding, finding_id, "AccessKey", "accessKeyDetails")
     user_type = details.get("userType")
     kind = USER_TYPES.get(user_type) if isinstance(user_type, str) else None
     if kind is None:

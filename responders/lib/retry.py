@@ -52,14 +52,13 @@ def is_retryable(exc: BaseException) -> bool:
 def call_with_retry(call: Callable[..., T], *args: Any, attempts: int = 6, base_delay: float = 0.1,
                     max_delay: float = 5.0, **kwargs: Any) -> T:
     """``call(*args, **kwargs)``, retried on throttling and transient faults; other errors pass through."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return call(*args, **kwargs)
-        except Exception as exc:
-            if attempt == attempts or not is_retryable(exc):
-                raise
-            runbook_sleep(_random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1))))
-    raise AssertionError("unreachable")
+    return call_once(call, _not_known, *args, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
+                     **kwargs)
+
+
+def _not_known() -> None:
+    """For a call that is safe to repeat: whether a failed attempt took effect does not matter."""
+    return None
 
 
 def call_once(call: Callable[..., T], already_done: Callable[[], T | None], *args: Any, attempts: int = 6,

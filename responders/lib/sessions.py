@@ -13,9 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from responders.lib.credentials import REVOKE_POLICY_NAME, deny_sessions_issued_before
-
-__all__ = ["REVOKE_POLICY_NAME", "revocation_document", "revoke_role_sessions", "revoke_user_sessions"]
+REVOKE_POLICY_NAME = "gdsim-revoke-older-sessions"
 
 
 def _moment(when: datetime | None) -> str:
@@ -45,5 +43,8 @@ def revoke_user_sessions(iam: Any, user_name: str, when: datetime | None = None)
 
 
 def revoke_role_sessions(iam: Any, role_name: str, when: datetime | None = None) -> str:
-    """Put the revocation policy on the role; returns the cut-off."""
-    return deny_sessions_issued_before(iam, role_name, when)
+    """Put the revocation policy on the role (replacing an older cut-off); returns the cut-off."""
+    moment = _moment(when)
+    iam.put_role_policy(RoleName=role_name, PolicyName=REVOKE_POLICY_NAME,
+                        PolicyDocument=json.dumps(revocation_document(moment)))
+    return moment

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,32 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responder_calls as calls
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from responders.lib import aws
-from simulator.delivery.context import LambdaContext
 from simulator.delivery.runtime import FunctionRuntime
 from simulator.targets.base import Credentials, Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
 REAL_EVENT = Path(__file__).resolve().parents[1] / "data" / "real_findings" / "Trojan_EC2__DropPoint.json"
-ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    # Each test resets the server and builds its own small world; managed policies are not needed.
-    target = MotoTarget(load_managed_policies=False)
-    try:
-        yield target.start()
-    finally:
-        target.stop()
+sandbox = calls.light_sandbox  # this module's sandbox, in place of the shared one with managed policies
 
 
 @dataclass
@@ -61,34 +45,15 @@ class World:
     pager_queue: str
 
     def client(self, service: str) -> Any:
-        return client_of(self.sandbox, service)
-
-
-_clients: dict[tuple[str, str], Any] = {}
-
-
-def client_of(sandbox: Sandbox, service: str) -> Any:
-    """One client per service: a new boto3 session costs ~0.2 s."""
-    key = (str(sandbox.endpoint_url), service)
-    if key not in _clients:
-        _clients[key] = sandbox.client(service)
-    return _clients[key]
-
-
-def _subscribed_queue(sandbox: Sandbox, topic_arn: str, name: str) -> str:
-    sqs = client_of(sandbox, "sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client_of(sandbox, "sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return str(url)
+        return calls.client_of(self.sandbox, service)
 
 
 def _instance_with_role(sandbox: Sandbox, subnet: str, group: str, name: str) -> tuple[str, str, str]:
-    iam = client_of(sandbox, "iam")
-    iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=ASSUME_EC2)
+    iam = calls.client_of(sandbox, "iam")
+    iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=calls.ASSUME_EC2)
     profile = iam.create_instance_profile(InstanceProfileName=f"{name}-profile")["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=f"{name}-profile", RoleName=f"{name}-role")
-    instance = client_of(sandbox, "ec2").run_instances(
+    instance = calls.client_of(sandbox, "ec2").run_instances(
         ImageId="ami-12345678", MinCount=1, MaxCount=1, InstanceType="t3.large", SubnetId=subnet,
         SecurityGroupIds=[group], IamInstanceProfile={"Arn": profile["Arn"]},
         BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}},
@@ -99,8 +64,8 @@ def _instance_with_role(sandbox: Sandbox, subnet: str, group: str, name: str) ->
 
 
 def build_world(sandbox: Sandbox) -> World:
-    urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint_url}/moto-api/reset", method="POST")).close()
-    ec2, sns = client_of(sandbox, "ec2"), client_of(sandbox, "sns")
+    calls.reset(sandbox)
+    ec2, sns = calls.client_of(sandbox, "ec2"), calls.client_of(sandbox, "sns")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
     web = ec2.create_security_group(GroupName="web", Description="web tier", VpcId=vpc)["GroupId"]
@@ -114,17 +79,18 @@ def build_world(sandbox: Sandbox) -> World:
     oncall = sns.create_topic(Name="ir-oncall")["TopicArn"]
     pager = sns.create_topic(Name="ir-pager")["TopicArn"]
     return World(sandbox, miner, bystander, vpc, role, bystander_role, profile_arn, oncall, pager,
-                 _subscribed_queue(sandbox, oncall, "oncall-inbox"), _subscribed_queue(sandbox, pager, "pager-inbox"))
+                 calls.subscribed_queue(sandbox, oncall, "oncall-inbox"),
+                 calls.subscribed_queue(sandbox, pager, "pager-inbox"))
 
 
 def crypto_event(world: World, *, count: int = 1, finding_id: str | None = None) -> dict[str, Any]:
     """A real GuardDuty event's shape, turned into a BitcoinTool.B!DNS finding on the world's miner."""
     event = json.loads(REAL_EVENT.read_text())
-    event.update(id=str(uuid.uuid4()), account=ACCOUNT, region=REGION, time="2024-05-01T10:15:00Z")
+    event.update(id=str(uuid.uuid4()), account=calls.ACCOUNT, region=calls.REGION, time="2024-05-01T10:15:00Z")
     detail = event["detail"]
     finding_id = finding_id or uuid.uuid4().hex
-    detail.update(id=finding_id, type="CryptoCurrency:EC2/BitcoinTool.B!DNS", severity=8, region=REGION,
-                  arn=f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/d/finding/{finding_id}",
+    detail.update(id=finding_id, type="CryptoCurrency:EC2/BitcoinTool.B!DNS", severity=8, region=calls.REGION,
+                  arn=f"arn:aws:guardduty:{calls.REGION}:{calls.ACCOUNT}:detector/d/finding/{finding_id}",
                   title=f"Bitcoin-related domain name queried by EC2 instance {world.instance_id}.")
     instance = world.client("ec2").describe_instances(InstanceIds=[world.instance_id])[
         "Reservations"][0]["Instances"][0]
@@ -164,32 +130,18 @@ def inventory(world: World) -> dict[str, Any]:
 
 
 def inbox(world: World, queue_url: str) -> list[dict[str, Any]]:
-    """SNS notifications waiting in a subscribed queue (SNS delivers before Publish returns in moto)."""
-    sqs = world.client("sqs")
-    found = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                       MessageAttributeNames=["All"]).get("Messages", [])
-        if not messages:
-            return found
-        for message in messages:
-            found.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return calls.drain(world.sandbox, queue_url)
 
 
 def responder_env(world: World) -> dict[str, str]:
-    return {"ONCALL_TOPIC_ARN": world.oncall_topic, "PAGER_TOPIC_ARN": world.pager_topic,
-            "ESCALATION_CONTACT": "secops-lead@example.com"}
+    return calls.topic_env(world.oncall_topic, world.pager_topic)
 
 
 @pytest.fixture(scope="module")
 def runtime(sandbox: Sandbox) -> Iterator[FunctionRuntime]:
     # Topic ARNs are names in a fixed account and region, so one warm responder serves every world.
-    env = {"ONCALL_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-oncall",
-           "PAGER_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-pager",
-           "ESCALATION_CONTACT": "secops-lead@example.com"}
-    with FunctionRuntime("responders.crypto:handler", env=env, endpoint_url=sandbox.endpoint_url,
-                         credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=REGION,
+    with FunctionRuntime("responders.crypto:handler", env=calls.topic_env(), endpoint_url=sandbox.endpoint_url,
+                         credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=calls.REGION,
                          sandbox=sandbox, timeout_seconds=60, time_scale=100.0,
                          function_name="crypto-responder") as started:
         yield started
@@ -200,20 +152,13 @@ def world(sandbox: Sandbox, runtime: FunctionRuntime) -> World:
     return build_world(sandbox)
 
 
-def run(runtime: FunctionRuntime, event: Any) -> dict[str, Any]:
-    invocation = runtime.invoke(event)
-    assert invocation.outcome == "ok", (invocation.error, invocation.logs)
-    assert invocation.worker_pid != os.getpid()
-    return dict(invocation.result)
-
-
 def test_it_contains_the_instance_and_tells_the_on_call(world: World, runtime: FunctionRuntime) -> None:
     ec2, iam = world.client("ec2"), world.client("iam")
     before = inventory(world)
     event = crypto_event(world)
     finding_id = event["detail"]["id"]
 
-    summary = run(runtime, event)
+    summary = calls.invoke(runtime, event)
 
     assert summary["status"] == "remediated", summary
     assert summary["instance_id"] == world.instance_id
@@ -256,14 +201,14 @@ def test_it_contains_the_instance_and_tells_the_on_call(world: World, runtime: F
 def test_a_second_delivery_and_an_aggregated_update_change_nothing(world: World,
                                                                    runtime: FunctionRuntime) -> None:
     event = crypto_event(world)
-    first = run(runtime, event)
+    first = calls.invoke(runtime, event)
     assert first["status"] == "remediated"
     assert len(inbox(world, world.oncall_queue)) == 1
     settled = inventory(world)
 
-    again = run(runtime, event)
+    again = calls.invoke(runtime, event)
     update = crypto_event(world, count=5, finding_id=event["detail"]["id"])
-    aggregated = run(runtime, update)
+    aggregated = calls.invoke(runtime, update)
 
     assert again["status"] == aggregated["status"] == "duplicate"
     assert inventory(world) == settled
@@ -275,7 +220,7 @@ def test_a_protected_instance_is_quarantined_but_left_running(world: World, runt
     world.client("ec2").create_tags(Resources=[world.instance_id], Tags=[{"Key": "gdsim:protected",
                                                                           "Value": "true"}])
 
-    summary = run(runtime, crypto_event(world))
+    summary = calls.invoke(runtime, crypto_event(world))
 
     assert summary["steps"]["stop"]["outcome"] == "skipped"
     assert "protected" in summary["steps"]["stop"]["detail"]
@@ -289,7 +234,7 @@ def test_a_failing_step_is_escalated_with_the_reason_and_the_rest_still_done(
         world: World, runtime: FunctionRuntime) -> None:
     world.client("sns").delete_topic(TopicArn=world.oncall_topic)  # the notification step will fail
 
-    summary = run(runtime, crypto_event(world))
+    summary = calls.invoke(runtime, crypto_event(world))
 
     assert summary["status"] == "escalated"
     assert summary["steps"]["notify"]["outcome"] == "failed"
@@ -330,7 +275,7 @@ def test_a_malformed_event_is_escalated_with_a_reason_and_touches_nothing(
         world: World, runtime: FunctionRuntime, how: Any, words: str) -> None:
     before = inventory(world)
 
-    summary = run(runtime, how(crypto_event(world), world))
+    summary = calls.invoke(runtime, how(crypto_event(world), world))
 
     assert summary["status"] == "rejected"
     assert words in summary["reason"]
@@ -370,18 +315,9 @@ _MUTATIONS = st.one_of(
 
 @pytest.fixture(scope="module")
 def in_process(sandbox: Sandbox) -> Iterator[World]:
-    saved = dict(os.environ)
     world = build_world(sandbox)
-    os.environ.update(responder_env(world), AWS_ENDPOINT_URL=str(sandbox.endpoint_url), AWS_DEFAULT_REGION=REGION,
-                      AWS_REGION=REGION, AWS_ACCESS_KEY_ID="AKIARESPONDER0000000",
-                      AWS_SECRET_ACCESS_KEY="responder-secret", GDSIM_TIME_SCALE="1000")
-    aws.reset()
-    try:
+    with calls.responder_environment(str(sandbox.endpoint_url), "AKIARESPONDER0000000", responder_env(world)):
         yield world
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.reset()
 
 
 @settings(max_examples=30, derandomize=True, deadline=None,
@@ -394,11 +330,9 @@ def test_hostile_events_never_raise_never_touch_and_are_escalated(in_process: Wo
     world = in_process
     path, value = mutation
     event = value if not path else _broken(crypto_event(world), path, value)
-    context = LambdaContext(function_name="crypto-responder", deadline_ms=int(time.time() * 1000) + 60_000,
-                            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:crypto-responder")
     before = inventory(world)
 
-    summary = handler(event, context)
+    summary = handler(event, calls.lambda_context("crypto-responder"))
 
     assert summary["status"] == "rejected", summary
     assert summary["escalated"] is True
@@ -416,13 +350,13 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "responders"
 def bad_runtime(world: World, name: str, **env: str) -> FunctionRuntime:
     return FunctionRuntime(f"{FIXTURES / name}:handler", env={**responder_env(world), **env},
                            endpoint_url=world.sandbox.endpoint_url, credentials=Credentials("AKIABAD", "s"),
-                           region=REGION, sandbox=world.sandbox, timeout_seconds=60, time_scale=1000.0)
+                           region=calls.REGION, sandbox=world.sandbox, timeout_seconds=60, time_scale=1000.0)
 
 
 def test_the_bystander_toucher_changes_an_instance_outside_the_finding(world: World) -> None:
     before = inventory(world)
     with bad_runtime(world, "touches_bystander.py") as runtime:
-        result = run(runtime, crypto_event(world))
+        result = calls.invoke(runtime, crypto_event(world))
 
     assert result["status"] == "remediated"
     assert result["bystander"] == world.bystander_id
@@ -432,7 +366,7 @@ def test_the_bystander_toucher_changes_an_instance_outside_the_finding(world: Wo
 def test_the_slow_responder_waits_then_does_the_job_and_the_idle_one_does_nothing(world: World) -> None:
     before = inventory(world)
     with bad_runtime(world, "does_nothing.py") as runtime:
-        assert run(runtime, crypto_event(world))["status"] == "ignored"
+        assert calls.invoke(runtime, crypto_event(world))["status"] == "ignored"
     assert inventory(world) == before
 
     with bad_runtime(world, "too_slow.py", TOO_SLOW_DELAY_SECONDS="300") as runtime:
@@ -444,24 +378,16 @@ def test_the_slow_responder_waits_then_does_the_job_and_the_idle_one_does_nothin
 
 
 def test_throttled_calls_are_retried_until_they_go_through(world: World) -> None:
-    from simulator.gateway import Fault, Gateway, RequestInfo
+    from simulator.gateway import Gateway
 
-    throttled: dict[str, int] = {}
-
-    def throttle_twice(info: RequestInfo) -> Fault | None:
-        if info.caller != "AKIATHROTTLED0000001" or not info.mutating:
-            return None
-        throttled[info.operation] = throttled.get(info.operation, 0) + 1
-        return Fault.throttle(info) if throttled[info.operation] <= 2 else None
-
-    gateway = Gateway(str(world.sandbox.endpoint_url), region=REGION, account_id=ACCOUNT)
-    gateway.fault_hook = throttle_twice
+    gateway = Gateway(str(world.sandbox.endpoint_url), region=calls.REGION, account_id=calls.ACCOUNT)
+    gateway.fault_hook, _ = calls.throttle_twice("AKIATHROTTLED0000001")
     url = gateway.start()
     try:
         with FunctionRuntime("responders.crypto:handler", env=responder_env(world), endpoint_url=url,
-                             credentials=Credentials("AKIATHROTTLED0000001", "s"), region=REGION,
+                             credentials=Credentials("AKIATHROTTLED0000001", "s"), region=calls.REGION,
                              sandbox=world.sandbox, timeout_seconds=60, time_scale=1000.0) as runtime:
-            summary = run(runtime, crypto_event(world))
+            summary = calls.invoke(runtime, crypto_event(world))
     finally:
         gateway.stop()
 

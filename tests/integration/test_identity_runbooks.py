@@ -10,33 +10,28 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import responder_calls as calls
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from responders.lib import aws
-from simulator.delivery.context import LambdaContext
 from simulator.delivery.runtime import FunctionRuntime
 from simulator.findings import aggregate_update, generate_finding, wrap_in_envelope
 from simulator.fuzz import hostile_variant, valid_variant
-from simulator.gateway import Fault, Gateway, RequestInfo
+from simulator.gateway import Gateway
 from simulator.targets.base import Credentials, Sandbox
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT, REGION = "123456789012", "us-east-1"
 RESPONDER_KEY = "AKIARESPONDERIDENT01"
 RETIRED_SCENARIO = "unauthorizedaccess-unusual-asn-caller"
 USER_TYPES = (
@@ -48,8 +43,6 @@ USER_TYPES = (
     "Exfiltration:IAMUser/AnomalousBehavior", "PenTest:IAMUser/KaliLinux", "DefenseImpairment:EC2/DisableOrModifyTools",
     "LateralMovement:EC2/RemoteServices", "ResourceDevelopment:SES/CompromiseAccounts",
 )
-ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 # -- through the CLI ----------------------------------------------------------------------------------------
@@ -79,26 +72,8 @@ def test_the_retired_type_runbook_passes(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def gateway(sandbox: Sandbox) -> Iterator[Gateway]:
-    with Gateway(str(sandbox.endpoint_url), region=REGION, account_id=ACCOUNT) as started:
+    with Gateway(str(sandbox.endpoint_url), region=calls.REGION, account_id=calls.ACCOUNT) as started:
         yield started
-
-
-_clients: dict[tuple[str, str], Any] = {}
-
-
-def client_of(sandbox: Sandbox, service: str) -> Any:
-    key = (str(sandbox.endpoint_url), service)
-    if key not in _clients:
-        _clients[key] = sandbox.client(service)
-    return _clients[key]
-
-
-def _subscribed_queue(sandbox: Sandbox, topic_arn: str, name: str) -> str:
-    sqs = client_of(sandbox, "sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client_of(sandbox, "sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return str(url)
 
 
 @dataclass
@@ -112,18 +87,10 @@ class World:
     since_seq: int = 0
 
     def client(self, service: str) -> Any:
-        return client_of(self.sandbox, service)
+        return calls.client_of(self.sandbox, service)
 
     def inbox(self, queue_url: str) -> list[dict[str, Any]]:
-        sqs, found = self.client("sqs"), []
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                           MessageAttributeNames=["All"]).get("Messages", [])
-            if not messages:
-                return found
-            for message in messages:
-                found.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return calls.drain(self.sandbox, queue_url)
 
     def calls(self, operation: str | None = None) -> list[Any]:
         """The responder's successful mutating calls since the world was built."""
@@ -173,7 +140,7 @@ def _user(world: World, name: str, *, keys: int, password: bool, tags: dict[str,
 
 def _instance(world: World, name: str, subnet: str, group: str) -> None:
     iam, role = world.client("iam"), f"{name}-role"
-    created = iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME_EC2)["Role"]
+    created = iam.create_role(RoleName=role, AssumeRolePolicyDocument=calls.ASSUME_EC2)["Role"]
     profile = iam.create_instance_profile(InstanceProfileName=role)["InstanceProfile"]
     iam.add_role_to_instance_profile(InstanceProfileName=role, RoleName=role)
     instance = world.client("ec2").run_instances(
@@ -186,12 +153,12 @@ def _instance(world: World, name: str, subnet: str, group: str) -> None:
 
 
 def build_world(sandbox: Sandbox, gateway: Gateway, *, instances: bool = False) -> World:
-    urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint_url}/moto-api/reset", method="POST")).close()
-    sns = client_of(sandbox, "sns")
+    calls.reset(sandbox)
+    sns = calls.client_of(sandbox, "sns")
     oncall = sns.create_topic(Name="ir-oncall")["TopicArn"]
     pager = sns.create_topic(Name="ir-pager")["TopicArn"]
-    world = World(sandbox, gateway, _subscribed_queue(sandbox, oncall, "oncall-inbox"),
-                  _subscribed_queue(sandbox, pager, "pager-inbox"), since_seq=gateway.journal.last_seq)
+    world = World(sandbox, gateway, calls.subscribed_queue(sandbox, oncall, "oncall-inbox"),
+                  calls.subscribed_queue(sandbox, pager, "pager-inbox"), since_seq=gateway.journal.last_seq)
     _user(world, "jdoe", keys=2, password=True, tags={"Team": "finance"})
     _user(world, "analyst", keys=1, password=True)
     if instances:
@@ -204,15 +171,9 @@ def build_world(sandbox: Sandbox, gateway: Gateway, *, instances: bool = False) 
     return world
 
 
-def responder_env(**more: str) -> dict[str, str]:
-    return {"ONCALL_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-oncall",
-            "PAGER_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:ir-pager",
-            "ESCALATION_CONTACT": "secops-lead@example.com", **more}
-
-
 def start_runtime(handler: str, gateway: Gateway, sandbox: Sandbox, **env: str) -> FunctionRuntime:
-    return FunctionRuntime(handler, env=responder_env(**env), endpoint_url=gateway.url,
-                           credentials=Credentials(RESPONDER_KEY, "responder-secret"), region=REGION,
+    return FunctionRuntime(handler, env=calls.topic_env(**env), endpoint_url=gateway.url,
+                           credentials=Credentials(RESPONDER_KEY, "responder-secret"), region=calls.REGION,
                            sandbox=sandbox, timeout_seconds=60, time_scale=1000.0)
 
 
@@ -229,12 +190,6 @@ def instance_runtime(sandbox: Sandbox, gateway: Gateway) -> Iterator[FunctionRun
         yield runtime
 
 
-def run(runtime: FunctionRuntime, event: Any) -> dict[str, Any]:
-    invocation = runtime.invoke(event)
-    assert invocation.outcome == "ok", (invocation.error, invocation.logs)
-    return dict(invocation.result)
-
-
 def user_event(world: World, type_name: str = "UnauthorizedAccess:IAMUser/MaliciousIPCaller", *,
                severity: float | None = None, seed: int = 1) -> dict[str, Any]:
     finding = generate_finding(type_name, rng=random.Random(seed), resource=world.users["jdoe"], severity=severity)
@@ -248,7 +203,7 @@ def test_a_user_is_contained_and_what_is_left_is_paged(sandbox: Sandbox, gateway
     bystander = world.user_state("analyst")
     event = user_event(world)
 
-    summary = run(user_runtime, event)
+    summary = calls.invoke(user_runtime, event)
 
     assert summary["status"] == "escalated", summary
     state = world.user_state("jdoe")
@@ -275,11 +230,11 @@ def test_a_repeat_and_an_aggregated_update_change_nothing(sandbox: Sandbox, gate
                                                           user_runtime: FunctionRuntime) -> None:
     world = build_world(sandbox, gateway)
     event = user_event(world)
-    assert run(user_runtime, event)["status"] == "escalated"
+    assert calls.invoke(user_runtime, event)["status"] == "escalated"
     settled = world.inventory()
     update = wrap_in_envelope(aggregate_update(event["detail"], rng=random.Random(3), occurrences=4))
 
-    again, aggregated = run(user_runtime, event), run(user_runtime, update)
+    again, aggregated = calls.invoke(user_runtime, event), calls.invoke(user_runtime, update)
 
     assert again["status"] == aggregated["status"] == "duplicate"
     assert world.inventory() == settled
@@ -293,7 +248,7 @@ def test_a_protected_user_is_not_contained_but_paged(sandbox: Sandbox, gateway: 
     world.client("iam").tag_user(UserName="jdoe", Tags=[{"Key": "gdsim:protected", "Value": "true"}])
     before = world.user_state("jdoe")
 
-    summary = run(user_runtime, user_event(world))
+    summary = calls.invoke(user_runtime, user_event(world))
 
     assert summary["status"] == "escalated" and summary["contained"] == []
     after = world.user_state("jdoe")
@@ -308,7 +263,7 @@ def test_below_the_containment_severity_a_human_decides(sandbox: Sandbox, gatewa
     world = build_world(sandbox, gateway)
     before = world.user_state("jdoe")
 
-    summary = run(user_runtime, user_event(world, "Discovery:IAMUser/AnomalousBehavior", severity=2.0))
+    summary = calls.invoke(user_runtime, user_event(world, "Discovery:IAMUser/AnomalousBehavior", severity=2.0))
 
     assert summary["status"] == "escalated"
     assert world.user_state("jdoe")["keys"] == before["keys"]
@@ -323,7 +278,7 @@ def test_root_credential_use_is_paged_and_the_root_user_never_touched(sandbox: S
     before = world.inventory()
     event = wrap_in_envelope(generate_finding("Policy:IAMUser/RootCredentialUsage", rng=random.Random(4)))
 
-    first, second = run(user_runtime, event), run(user_runtime, event)
+    first, second = calls.invoke(user_runtime, event), calls.invoke(user_runtime, event)
 
     assert (first["status"], second["status"]) == ("escalated", "duplicate")
     assert world.inventory() == before
@@ -337,9 +292,9 @@ def test_root_credential_use_is_paged_and_the_root_user_never_touched(sandbox: S
 def test_a_failing_step_is_paged_with_the_reason_and_the_rest_still_done(sandbox: Sandbox, gateway: Gateway,
                                                                          user_runtime: FunctionRuntime) -> None:
     world = build_world(sandbox, gateway)
-    world.client("sns").delete_topic(TopicArn=responder_env()["ONCALL_TOPIC_ARN"])  # notify will fail
+    world.client("sns").delete_topic(TopicArn=calls.topic_arn("ir-oncall"))  # notify will fail
 
-    summary = run(user_runtime, user_event(world))
+    summary = calls.invoke(user_runtime, user_event(world))
 
     assert summary["steps"]["notify"]["outcome"] == "failed"
     assert world.user_state("jdoe")["password"] is False
@@ -351,17 +306,9 @@ def test_a_failing_step_is_paged_with_the_reason_and_the_rest_still_done(sandbox
 def test_throttled_calls_are_retried_and_nothing_is_done_twice(sandbox: Sandbox, gateway: Gateway,
                                                                user_runtime: FunctionRuntime) -> None:
     world = build_world(sandbox, gateway)
-    throttled: dict[str, int] = {}
-
-    def throttle_twice(info: RequestInfo) -> Fault | None:
-        if info.caller != RESPONDER_KEY or not info.mutating:
-            return None
-        throttled[info.operation] = throttled.get(info.operation, 0) + 1
-        return Fault.throttle(info) if throttled[info.operation] <= 2 else None
-
-    gateway.fault_hook = throttle_twice
+    gateway.fault_hook, throttled = calls.throttle_twice(RESPONDER_KEY)
     try:
-        summary = run(user_runtime, user_event(world))
+        summary = calls.invoke(user_runtime, user_event(world))
     finally:
         gateway.fault_hook = None
 
@@ -384,7 +331,7 @@ def test_stolen_instance_credentials_are_revoked_and_the_instance_isolated(
     bystander = world.instance_state("batch")
     event = stolen_credentials_event(world)
 
-    summary = run(instance_runtime, event)
+    summary = calls.invoke(instance_runtime, event)
 
     assert summary["status"] == "escalated" and summary["reasons"] == [
         "follow-up: find how the credentials left the instance"], summary
@@ -398,8 +345,8 @@ def test_stolen_instance_credentials_are_revoked_and_the_instance_isolated(
     assert json.loads(notice["Message"])["instance_id"] == world.instances["web"]["id"]
 
     settled = world.inventory()
-    assert run(instance_runtime, event)["status"] == "duplicate"
-    assert run(instance_runtime, wrap_in_envelope(aggregate_update(event["detail"], rng=random.Random(5))))[
+    assert calls.invoke(instance_runtime, event)["status"] == "duplicate"
+    assert calls.invoke(instance_runtime, wrap_in_envelope(aggregate_update(event["detail"], rng=random.Random(5))))[
         "status"] == "duplicate"
     assert world.inventory() == settled
     assert len(world.calls("PutRolePolicy")) == 1 and len(world.calls("DisassociateIamInstanceProfile")) == 1
@@ -411,7 +358,7 @@ def test_a_role_the_instance_does_not_carry_is_refused_and_nothing_touched(
     world = build_world(sandbox, gateway, instances=True)
     before = world.inventory()
 
-    summary = run(instance_runtime, stolen_credentials_event(world, "web", role_of="batch"))
+    summary = calls.invoke(instance_runtime, stolen_credentials_event(world, "web", role_of="batch"))
 
     assert summary["status"] == "rejected"
     assert "carries web-role, not role batch-role" in summary["reason"]
@@ -426,22 +373,8 @@ def test_a_role_the_instance_does_not_carry_is_refused_and_nothing_touched(
 
 @pytest.fixture(scope="module")
 def in_process(sandbox: Sandbox, gateway: Gateway) -> Iterator[Gateway]:
-    saved = dict(os.environ)
-    os.environ.update(responder_env(FINDING_TYPES=",".join(USER_TYPES)), AWS_ENDPOINT_URL=gateway.url,
-                      AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION, AWS_ACCESS_KEY_ID=RESPONDER_KEY,
-                      AWS_SECRET_ACCESS_KEY="responder-secret", GDSIM_TIME_SCALE="1000")
-    aws.reset()
-    try:
+    with calls.responder_environment(gateway.url, RESPONDER_KEY, calls.topic_env(FINDING_TYPES=",".join(USER_TYPES))):
         yield gateway
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        aws.reset()
-
-
-def context() -> LambdaContext:
-    return LambdaContext(function_name="iam-user-responder", deadline_ms=int(time.time() * 1000) + 60_000,
-                         invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:iam-user-responder")
 
 
 _PROPERTY = settings(max_examples=25, derandomize=True, deadline=None,
@@ -458,7 +391,7 @@ def test_valid_findings_are_handled_and_touch_only_their_user(in_process: Gatewa
     bystander = world.user_state("analyst")
     finding = valid_variant(random.Random(seed), type_name, resource=world.users["jdoe"])
 
-    summary = handler(wrap_in_envelope(finding, rng=random.Random(seed)), context())
+    summary = handler(wrap_in_envelope(finding, rng=random.Random(seed)), calls.lambda_context("iam-user-responder"))
 
     event(summary["status"])
     assert summary["status"] in ("remediated", "escalated", "rejected"), summary
@@ -498,7 +431,7 @@ def test_hostile_findings_never_raise_never_touch_a_bystander_and_refusals_are_p
         for delivery in events:
             _bind_to(delivery["detail"], world.users["jdoe"])
 
-    summaries = [handler(one, context()) for one in events]
+    summaries = [handler(one, calls.lambda_context("iam-user-responder")) for one in events]
     event(f"{hostile.attack}: {', '.join(sorted({s['status'] for s in summaries}))}")
 
     assert world.user_state("analyst") == bystander, hostile.attack

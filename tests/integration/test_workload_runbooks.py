@@ -14,31 +14,26 @@ import json
 import random
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import responder_calls as calls
 from hypothesis import HealthCheck, given, settings
 
 from responders import network, notify_escalate, s3
-from responders.lib import aws
-from simulator.delivery.context import LambdaContext
 from simulator.findings import aggregate_update, generate_finding, wrap_in_envelope
 from simulator.fuzz import HostileFinding, findings
-from simulator.gateway import Fault, Gateway, RequestInfo
+from simulator.gateway import Gateway
 from simulator.provision import ProvisionedEnvironment, provision, take_inventory
 from simulator.scenario import parse_scenario
 from simulator.targets.base import Sandbox
-from simulator.targets.moto import MotoTarget
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-ACCOUNT, REGION = "123456789012", "us-east-1"
 RESPONDER_KEY = "AKIARESPONDER0000009"
 # ================================================================ through the CLI
 
@@ -125,13 +120,7 @@ escalation:
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    target = MotoTarget(load_managed_policies=False)
-    try:
-        yield target.start()
-    finally:
-        target.stop()
+sandbox = calls.light_sandbox  # this module's sandbox, in place of the shared one with managed policies
 
 
 @dataclass
@@ -144,7 +133,7 @@ class World:
     rng: random.Random
 
     def client(self, service: str) -> Any:
-        return client_of(self.sandbox, service)
+        return calls.client_of(self.sandbox, service)
 
     def id(self, name: str) -> str:
         return str(self.env.resources[name]["id"])
@@ -160,64 +149,40 @@ class World:
 
     def finding(self, type_name: str, *, resource: str | None = "web", severity: float | None = None,
                 publish: bool = True) -> dict[str, Any]:
-        found = generate_finding(type_name, rng=self.rng, account_id=ACCOUNT, region=REGION, severity=severity,
-                                 resource=self.env.resources[resource] if resource else None)
+        found = generate_finding(type_name, rng=self.rng, account_id=calls.ACCOUNT, region=calls.REGION,
+                                 severity=severity, resource=self.env.resources[resource] if resource else None)
         if publish:
             self.gateway.findings.add(found)
         return found
 
 
-_clients: dict[tuple[str, str], Any] = {}
-
-
-def client_of(sandbox: Sandbox, service: str) -> Any:
-    key = (str(sandbox.endpoint_url), service)
-    if key not in _clients:
-        _clients[key] = sandbox.client(service)
-    return _clients[key]
-
-
-def _inbox(sandbox: Sandbox, topic_arn: str, name: str) -> str:
-    sqs = client_of(sandbox, "sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client_of(sandbox, "sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-    return str(url)
-
-
 @pytest.fixture
 def world(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    urllib.request.urlopen(urllib.request.Request(f"{sandbox.endpoint_url}/moto-api/reset", method="POST")).close()
+    calls.reset(sandbox)
     env = provision(parse_scenario(WORLD, tmp_path / "workload-world.yaml"), sandbox, "gdsim-test")
-    ec2 = client_of(sandbox, "ec2")
+    ec2 = calls.client_of(sandbox, "ec2")
     # The bystander's subnet gets a network ACL of its own, so a change to it would show.
     own_acl = ec2.create_network_acl(VpcId=env.resources["vpc"]["id"])["NetworkAcl"]["NetworkAclId"]
     association = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id",
                                                       "Values": [env.resources["app-b"]["id"]]}])["NetworkAcls"][0]
     [current] = [a for a in association["Associations"] if a["SubnetId"] == env.resources["app-b"]["id"]]
     ec2.replace_network_acl_association(AssociationId=current["NetworkAclAssociationId"], NetworkAclId=own_acl)
-    gateway = Gateway(str(sandbox.endpoint_url), region=REGION, account_id=ACCOUNT)
+    gateway = Gateway(str(sandbox.endpoint_url), region=calls.REGION, account_id=calls.ACCOUNT)
     url = gateway.start()
     oncall, pager = env.resources["ir-oncall"]["arn"], env.resources["pager"]["arn"]
-    for name, value in {"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-                        "AWS_ACCESS_KEY_ID": RESPONDER_KEY, "AWS_SECRET_ACCESS_KEY": "responder-secret",
-                        "GDSIM_TIME_SCALE": "1000", "ONCALL_TOPIC_ARN": oncall, "PAGER_TOPIC_ARN": pager,
-                        "ESCALATION_CONTACT": "secops-primary", "EVIDENCE_BUCKET": env.resources["ir-evidence"]["id"]
-                        }.items():
-        monkeypatch.setenv(name, value)
+    responder = calls.topic_env(oncall, pager, ESCALATION_CONTACT="secops-primary",
+                                EVIDENCE_BUCKET=env.resources["ir-evidence"]["id"])
     for name in ("ESCALATION", "PAGE_MIN_SEVERITY", "FINDING_TYPES", "PROTECTED_TAG"):
         monkeypatch.delenv(name, raising=False)
-    aws.reset()
     try:
-        yield World(sandbox, env, gateway, _inbox(sandbox, oncall, "oncall-inbox"), _inbox(sandbox, pager, "pager"),
-                    random.Random(5))
+        with calls.responder_environment(url, RESPONDER_KEY, responder):
+            yield World(sandbox, env, gateway, calls.subscribed_queue(sandbox, oncall, "oncall-inbox"),
+                        calls.subscribed_queue(sandbox, pager, "pager"), random.Random(5))
     finally:
         gateway.stop()
-        aws.reset()
 
 
-CONTEXT = LambdaContext(function_name="workload-responder", deadline_ms=int(time.time() * 1000) + 3_600_000,
-                        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:workload-responder")
+CONTEXT = calls.lambda_context("workload-responder")
 
 
 def run(handler: Callable[[Any, Any], Any], event: Any) -> dict[str, Any]:
@@ -225,16 +190,8 @@ def run(handler: Callable[[Any, Any], Any], event: Any) -> dict[str, Any]:
 
 
 def inbox(world: World, queue_url: str) -> list[dict[str, Any]]:
-    """SNS messages waiting in a subscribed queue (moto delivers before Publish returns), as decoded bodies."""
-    sqs = world.client("sqs")
-    found = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return found
-        for message in messages:
-            found.append(json.loads(json.loads(message["Body"])["Message"]))
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    """The messages waiting in a subscribed queue, decoded."""
+    return calls.messages(world.sandbox, queue_url)
 
 
 def state(world: World, *names: str) -> dict[str, Any]:
@@ -373,16 +330,8 @@ def test_a_full_network_acl_is_escalated_with_the_reason(world: World) -> None:
     assert len(inbox(world, world.oncall_queue)) == 1  # the on-call heard of the attack all the same
 
 
-def test_throttled_calls_are_retried_until_they_go_through(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    throttled: dict[str, int] = {}
-
-    def throttle_twice(info: RequestInfo) -> Fault | None:
-        if info.caller != RESPONDER_KEY or not info.mutating:
-            return None
-        throttled[info.operation] = throttled.get(info.operation, 0) + 1
-        return Fault.throttle(info) if throttled[info.operation] <= 2 else None
-
-    world.gateway.fault_hook = throttle_twice
+def test_throttled_calls_are_retried_until_they_go_through(world: World) -> None:
+    world.gateway.fault_hook, throttled = calls.throttle_twice(RESPONDER_KEY)
     brute_force = world.finding("UnauthorizedAccess:EC2/SSHBruteForce", severity=2.0)
     exfiltration = world.finding("Exfiltration:S3/MaliciousIPCaller", resource="data")
 

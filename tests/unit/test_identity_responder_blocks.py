@@ -14,8 +14,9 @@ from responders.lib.events import EventRejected
 from responders.lib.facts import api_call_facts
 from responders.lib.ledger import record_name
 from responders.lib.principal import caller_of, check_finding_type, type_allowed
-from responders.lib.runbook import ResponderConfigError, safe_text
+from responders.lib.runbook import safe_text
 from responders.lib.sessions import revocation_document
+from responders.lib.settings import ResponderConfigError
 from responders.lib.shape import EVENTBRIDGE_LIMIT, check_event_size, check_wellformed
 from simulator.findings import generate_finding, wrap_in_envelope
 
@@ -151,20 +152,20 @@ def test_ledger_records_are_valid_parameter_names() -> None:
 ])
 def test_a_wrong_runbook_configuration_is_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
                                                   words: str) -> None:
-    from responders.iam_user import Runbook
+    from responders.iam_user import Settings
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(ResponderConfigError, match=words):
-        Runbook.from_env()
+        Settings.from_env()
 
 
 def test_the_default_runbook_contains_with_every_action(monkeypatch: pytest.MonkeyPatch) -> None:
-    from responders.iam_user import ACTIONS, Runbook
+    from responders.iam_user import ACTIONS, Settings
 
     for key in ("ACTIONS", "FINDING_TYPES", "CONTAIN_FROM_SEVERITY", "FOLLOW_UP", "ACTIVITY_HOURS"):
         monkeypatch.delenv(key, raising=False)
-    runbook = Runbook.from_env()
-    assert (runbook.actions, runbook.finding_types, runbook.contain_from_severity) == (ACTIONS, (), 4.0)
+    settings = Settings.from_env()
+    assert (settings.actions, settings.finding_types, settings.contain_from_severity) == (ACTIONS, (), 4.0)
     monkeypatch.setenv("ACTIONS", "")
-    assert Runbook.from_env().actions == ()
+    assert Settings.from_env().actions == ()

@@ -15,6 +15,7 @@ from responders.lib.credentials import profile_name
 from responders.lib.events import EventRejected, check_scope, finding_id_of, finding_of, instance_of
 from responders.lib.instance import protection
 from responders.lib.notify import subject_line
+from responders.lib.settings import Config, ResponderConfigError
 
 
 def client_error(code: str, status: int = 400) -> ClientError:
@@ -167,14 +168,12 @@ def test_the_crypto_responder_refuses_to_run_without_its_topics(monkeypatch: pyt
     monkeypatch.delenv("ONCALL_TOPIC_ARN", raising=False)
     monkeypatch.setenv("PAGER_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:pager")
 
-    with pytest.raises(crypto.ResponderConfigError, match="set ONCALL_TOPIC_ARN"):
+    with pytest.raises(ResponderConfigError, match="set ONCALL_TOPIC_ARN"):
         crypto.handler(GOOD, None)
 
 
 def test_the_pager_topic_and_contact_come_from_the_scenario_escalation_path(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from responders import crypto
-
     path = {"topic_arn": "arn:aws:sns:us-east-1:123456789012:pager",
             "levels": [{"level": 2, "contact": "ir-lead", "after_seconds": 900},
                        {"level": 1, "contact": "ir-oncall-primary", "after_seconds": 0}]}
@@ -183,12 +182,12 @@ def test_the_pager_topic_and_contact_come_from_the_scenario_escalation_path(
     monkeypatch.delenv("ESCALATION_CONTACT", raising=False)
     monkeypatch.setenv("ESCALATION", json.dumps(path))
 
-    config = crypto.Config.from_env()
+    config = Config.from_env()
 
     assert (config.pager_topic_arn, config.escalation_contact) == (path["topic_arn"], "ir-oncall-primary")
     monkeypatch.setenv("ESCALATION", "{not json")
-    with pytest.raises(crypto.ResponderConfigError, match="ESCALATION is not JSON"):
-        crypto.Config.from_env()
+    with pytest.raises(ResponderConfigError, match="ESCALATION is not JSON"):
+        Config.from_env()
 
 
 def test_subjects_fit_sns_rules() -> None:

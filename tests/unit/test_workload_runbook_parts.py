@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from responders.lib.events import EventRejected
+from responders.lib.casework import CaseConfig, check_event, is_sample
+from responders.lib.events import EventRejected, check_arn
 from responders.lib.gather import CaseFile, clean, facts_of, missing_resources
 from responders.lib.s3 import buckets_of, objects_of, valid_bucket_name
-from responders.notify_escalate import Config, ResponderConfigError, check_arn, check_event, is_sample
+from responders.lib.settings import ResponderConfigError
 from simulator.findings import generate_finding, wrap_in_envelope
 from simulator.observers.storage import _holds_policy, malicious_objects
 
@@ -121,9 +122,9 @@ class Context:
 
 
 def test_check_event_accepts_a_well_formed_finding_of_a_handled_type() -> None:
-    found, finding_id, type_name = check_event(event_of("Discovery:RDS/MaliciousIPCaller"), Context(),
-                                               lambda name: name.startswith("Discovery:"), "this runbook")
-    assert (found["id"], type_name) == (finding_id, "Discovery:RDS/MaliciousIPCaller")
+    checked = check_event(event_of("Discovery:RDS/MaliciousIPCaller"), Context(),
+                          lambda name: name.startswith("Discovery:"), "this runbook")
+    assert (checked.finding["id"], checked.finding_type) == (checked.finding_id, "Discovery:RDS/MaliciousIPCaller")
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -156,24 +157,24 @@ def test_configuration_needs_the_topics_and_an_evidence_bucket(monkeypatch: pyte
                  "FINDING_TYPES", "ESCALATION_CONTACT"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ResponderConfigError, match="ONCALL_TOPIC_ARN and PAGER_TOPIC_ARN and EVIDENCE_BUCKET"):
-        Config.from_env()
+        CaseConfig.from_env()
     monkeypatch.setenv("ONCALL_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:oncall")
     monkeypatch.setenv("EVIDENCE_BUCKET", "ir-evidence")
     monkeypatch.setenv("ESCALATION", json.dumps({"topic_arn": "arn:aws:sns:us-east-1:123456789012:pager",
                                                  "levels": [{"level": 1, "contact": "primary"}]}))
     monkeypatch.setenv("PAGE_MIN_SEVERITY", "never")
     monkeypatch.setenv("FINDING_TYPES", "Discovery:RDS/, AttackSequence:")
-    config = Config.from_env()
+    config = CaseConfig.from_env()
     assert (config.pager_topic_arn, config.escalation_contact) == ("arn:aws:sns:us-east-1:123456789012:pager",
                                                                    "primary")
     assert config.page_min_severity is None and config.type_prefixes == ("Discovery:RDS/", "AttackSequence:")
     monkeypatch.setenv("PAGE_MIN_SEVERITY", "soon")
     with pytest.raises(ResponderConfigError, match="PAGE_MIN_SEVERITY"):
-        Config.from_env()
+        CaseConfig.from_env()
     monkeypatch.setenv("PAGE_MIN_SEVERITY", "4")
     monkeypatch.setenv("EVIDENCE_BUCKET", "Not A Bucket")
     with pytest.raises(ResponderConfigError, match="is not a bucket name"):
-        Config.from_env()
+        CaseConfig.from_env()
 
 
 # ---------------------------------------------------------------- evidence as the observer reads it
