@@ -199,6 +199,8 @@ class PlanInjector:
     started_mono: float | None = None
     started_wall: float | None = None
     _thread: threading.Thread | None = None
+    # stop() ends this injector only: ``cancel`` may be shared by every run of a process (run --all, game days).
+    _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> float:
         """Start injecting; returns the plan's start (``time.monotonic()``), the moment SLAs run from."""
@@ -223,7 +225,18 @@ class PlanInjector:
         return not self._thread.is_alive()
 
     def stop(self) -> None:
-        self.cancel.set()
+        self._stopped.set()
+
+    def _ended(self, wait: float = 0.0) -> bool:
+        """Whether the caller cancelled or the injector was stopped, waiting up to ``wait`` seconds for it."""
+        deadline = time.monotonic() + wait
+        while True:
+            if self.cancel.is_set() or self._stopped.is_set():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._stopped.wait(min(remaining, 0.05))
 
     def injected_mono(self, finding_id: str) -> float | None:
         """When the first event of ``finding_id`` went on the bus."""
@@ -242,9 +255,7 @@ class PlanInjector:
         assert self.started_mono is not None
         for at_seconds, what, item in self._timeline():
             wait = self.started_mono + at_seconds - time.monotonic()
-            if wait > 0 and self.cancel.wait(wait):
-                return
-            if self.cancel.is_set():
+            if self._ended(max(0.0, wait)):
                 return
             try:
                 if what == 0:
