@@ -123,9 +123,10 @@ def test_a_ladder_that_ignores_acknowledgements_is_caught(moto: tuple[MotoTarget
     broken["States"]["Acknowledged?"] = {"Type": "Pass", "Next": "Compose the page"}
     path = tmp_path / "ladder_ignores_acks.asl.json"
     path.write_text(json.dumps(broken))
-    scenario = variant(1, [step("page-l1", "escalation_paged", 1, "5m"),
+    # Level 1 is paged at once; the SLA leaves room (before level 2 is due at 10m) for a loaded machine.
+    scenario = variant(1, [step("page-l1", "escalation_paged", 1, "9m"),
                            step("quiet-l2", "escalation_not_paged", 2, "13m")])
-    with scenario_run(*moto, scenario, time_scale=2 * TIME_SCALE, responder=f"stepfunctions:{path}") as run:
+    with scenario_run(*moto, scenario, time_scale=TIME_SCALE, responder=f"stepfunctions:{path}") as run:
         assert verdicts(run) == {"page-l1": "met", "quiet-l2": "missing"}, run.steps
         assert run.steps["quiet-l2"].detail == "level 2 was paged"
         assert run.oncall is not None and [ack.level for ack in run.oncall.acknowledgements] == [1]
