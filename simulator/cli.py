@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "generate GuardDuty findings as JSON lines"),
     "validate": ("validate", "validate findings or events (JSON, JSON lines, GetFindings responses)"),
     "storm": ("storm", "a finding storm: one scenario fanned out at N findings per second, with latency percentiles"),
+    "gameday": ("gameday", "a game day: a plan's findings at their times, a live scoreboard, an after-action report"),
+    "ack": ("ack", "acknowledge a finding of a running game day (the escalation ladder stops paging)"),
 }
 
 

@@ -162,22 +162,31 @@ class OnCallPlayer:
     def _write(self, page: Page) -> None:
         assert page.finding_id is not None and page.level is not None
         client = self.sandbox.client("dynamodb", endpoint_url=self._endpoint_url, credentials=self._credentials)
-        values = {":level": {"N": str(page.level)},
-                  ":at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-                  ":contact": {"S": page.contact or ""}}
-        try:
-            # The item may already hold the escalation's own claim; only the first acknowledgement counts.
-            client.update_item(TableName=self.table_name, Key={ACK_KEY: {"S": page.finding_id}},
-                               UpdateExpression="SET #level = :level, acknowledged_at = :at, contact = :contact",
-                               ConditionExpression="attribute_not_exists(#level)",
-                               ExpressionAttributeNames={"#level": "level"}, ExpressionAttributeValues=values)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        write_acknowledgement(client, self.table_name, page.finding_id, level=page.level, contact=page.contact)
         self._acknowledged.add(page.finding_id)
         with self._lock:
             self.acknowledgements.append(Acknowledgement(page.finding_id, page.level, page.contact,
                                                          time.monotonic()))
+
+
+def write_acknowledgement(client: Any, table_name: str, finding_id: str, *, level: int,
+                          contact: str | None) -> bool:
+    """Acknowledge ``finding_id`` at ``level`` in the escalation table with a DynamoDB ``client``; False when
+    someone acknowledged it first (only the first acknowledgement counts)."""
+    values = {":level": {"N": str(level)},
+              ":at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+              ":contact": {"S": contact or ""}}
+    try:
+        # The item may already hold the escalation's own claim; only the first acknowledgement counts.
+        client.update_item(TableName=table_name, Key={ACK_KEY: {"S": finding_id}},
+                           UpdateExpression="SET #level = :level, acknowledged_at = :at, contact = :contact",
+                           ConditionExpression="attribute_not_exists(#level)",
+                           ExpressionAttributeNames={"#level": "level"}, ExpressionAttributeValues=values)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def _contact(message: str) -> str | None:

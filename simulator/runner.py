@@ -44,6 +44,9 @@ class RunOptions:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Told (scenario id, step id, Observation) as each step is seen met, in the observing thread (live displays).
     on_observation: Callable[[str, str, Any], None] | None = None
+    # Called (scenario id, sandbox=, env=, findings=, journal=) in the running thread just before injection; it
+    # may block (a game day holds each finding until its scheduled time) or raise to end the run uninjected.
+    before_injection: Callable[..., None] | None = None
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -108,6 +111,8 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     if oncall is not None:
         stack.callback(oncall.stop)
     inventory_before = take_inventory(sandbox, env)
+    if options.before_injection is not None:
+        options.before_injection(scenario.id, sandbox=sandbox, env=env, findings=findings, journal=journal)
 
     envelopes = [wrap_in_envelope(finding, rng=rng) for finding in findings]
     offsets = list(itertools.accumulate(spec.delay_seconds / options.time_scale for spec in scenario.findings))
@@ -130,7 +135,8 @@ def _run(scenario: Scenario, options: RunOptions, run_id: str, stack: contextlib
     if not options.cancel.is_set():
         chaos.wait_for_deliveries()  # late duplicates and updates are judged too
     runtime = session.runtime
-    runtime.wait_idle(timeout=max(1.0, scenario.responder.timeout_seconds))
+    if not options.cancel.is_set():  # after Ctrl-C the sandbox goes now, whatever the responder is doing
+        runtime.wait_idle(timeout=max(1.0, scenario.responder.timeout_seconds))
     inventory_after = take_inventory(sandbox, env)
 
     callers = session.callers

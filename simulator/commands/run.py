@@ -61,10 +61,10 @@ def _check(args: argparse.Namespace) -> None:
     if args.jobs < 1:
         raise UsageError(f"-j {args.jobs}: must be 1 or more")
     if args.responder:
-        _check_responder(args.responder)
+        check_responder(args.responder)
 
 
-def _check_responder(text: str) -> None:
+def check_responder(text: str) -> None:
     """Find the handler without running its module, so a typo is refused before any sandbox exists."""
     from simulator.stepfunctions import check_state_machine_responder, is_state_machine_responder
 

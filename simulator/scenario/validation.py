@@ -82,17 +82,17 @@ def _field_issues(exc: ValidationError, data: dict[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
     seen: set[NodePath] = set()
     for error in exc.errors(include_url=False):
-        path, missing = _file_path(error["loc"], data, error["type"])
+        path, missing = node_path_of(error["loc"], data, error["type"])
         if path in seen:
             # A union reports one error per alternative; the first says enough.
             continue
         seen.add(path)
-        message, fix = _wording(error, path, missing)
+        message, fix = error_wording(error, path, missing)
         issues.append(Issue(path, message, fix))
     return issues
 
 
-def _file_path(loc: tuple[Any, ...], data: Any, error_type: str) -> tuple[NodePath, bool]:
+def node_path_of(loc: tuple[Any, ...], data: Any, error_type: str) -> tuple[NodePath, bool]:
     """The error's location as a path in the file, dropping the model's own segments (params, union tags)."""
     path: list[str | int] = []
     node = data
@@ -111,7 +111,7 @@ def _file_path(loc: tuple[Any, ...], data: Any, error_type: str) -> tuple[NodePa
     return tuple(path), False
 
 
-def _wording(error: Any, path: NodePath, missing: bool) -> tuple[str, str]:
+def error_wording(error: Any, path: NodePath, missing: bool) -> tuple[str, str]:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     field = next((p for p in reversed(path) if isinstance(p, str)), "")
