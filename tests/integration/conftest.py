@@ -12,14 +12,20 @@ from simulator.targets.moto import MotoTarget
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
+def moto() -> Iterator[tuple[MotoTarget, Sandbox]]:
+    """The module's emulator and its sandbox (the target routes Step Functions' own calls, for instance)."""
     target = MotoTarget()
     try:
         started = target.start()
         target.warm()
-        yield started
+        yield target, started
     finally:
         target.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox(moto: tuple[MotoTarget, Sandbox]) -> Sandbox:
+    return moto[1]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +30,6 @@ LADDER = ROOT / "responders" / "stepfunctions" / "escalation_ladder.asl.json"
 # 10 runbook minutes pass in 4 wall seconds: the ladder waits whole seconds, so these divide exactly.
 TIME_SCALE = 150.0
 LEVEL_AFTER = {1: 0.0, 2: 600.0, 3: 1200.0}
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[tuple[MotoTarget, Sandbox]]:
-    target = MotoTarget()
-    try:
-        sandbox = target.start()
-        target.warm()
-        yield target, sandbox
-    finally:
-        target.stop()
 
 
 def step(step_id: str, kind: str, level: int, within: str) -> Step:

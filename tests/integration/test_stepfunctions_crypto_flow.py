@@ -18,6 +18,7 @@ from stepfunctions_driver import ScenarioRun, scenario_run
 
 from simulator.findings import aggregate_update, wrap_in_envelope
 from simulator.scenario import load_scenario
+from simulator.targets.base import Sandbox
 from simulator.targets.moto import MOTO_INTERNAL_ACCESS_KEY, MotoTarget
 
 pytestmark = pytest.mark.integration
@@ -27,15 +28,9 @@ TIME_SCALE = 60.0
 
 
 @pytest.fixture(scope="module")
-def run() -> Iterator[ScenarioRun]:
-    target = MotoTarget()
-    try:
-        sandbox = target.start()
-        target.warm()
-        with scenario_run(target, sandbox, load_scenario("crypto"), time_scale=TIME_SCALE, responder=FLOW) as live:
-            yield live
-    finally:
-        target.stop()
+def run(moto: tuple[MotoTarget, Sandbox]) -> Iterator[ScenarioRun]:
+    with scenario_run(*moto, load_scenario("crypto"), time_scale=TIME_SCALE, responder=FLOW) as live:
+        yield live
 
 
 def mutating(run: ScenarioRun, since_seq: int = 0) -> list[Any]:

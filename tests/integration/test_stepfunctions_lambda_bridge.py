@@ -28,17 +28,6 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "responders"
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[tuple[MotoTarget, Sandbox]]:
-    target = MotoTarget()
-    try:
-        sandbox = target.start()
-        target.warm()
-        yield target, sandbox
-    finally:
-        target.stop()
-
-
-@pytest.fixture(scope="module")
 def bridge(moto: tuple[MotoTarget, Sandbox]) -> Iterator[tuple[LambdaBridge, Gateway, dict[str, str]]]:
     target, sandbox = moto
     run_id = f"gdsim-t{uuid.uuid4().hex[:8]}"
