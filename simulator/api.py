@@ -4,12 +4,15 @@
     result = run("crypto", responder="my_responder.py:handler", time_scale=600, seed=7)
     assert result.step("quarantine").verdict == "met"
     result.assert_passed()
+
+    for scenario in select_scenarios():          # every runbook in scenarios/, or a folder or names of your own
+        run(scenario).assert_passed()
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +27,10 @@ if TYPE_CHECKING:
     from simulator.targets.moto import MotoForkServer
 
 __all__ = ["DEFAULT_TIME_SCALE", "HarnessError", "ScenarioFailed", "assert_passed", "explain", "responder_spec",
-           "run"]
+           "run", "select_scenarios"]
 
 Responder = str | Path | Callable[..., Any]
+ScenarioSelection = str | Path | Iterable["str | Path | Scenario"]
 
 
 class HarnessError(GdsimError):
@@ -58,6 +62,37 @@ def _load(scenario: str | Path | Scenario) -> Scenario:
 
         return load_scenario(str(scenario))
     return scenario
+
+
+def select_scenarios(selection: ScenarioSelection | None = None) -> list[Scenario]:
+    """The scenarios a suite runs, loaded and validated: every scenario in scenarios/ (``None``), every scenario
+    file in a folder (a path to it), or the given names, files and Scenarios in their order. Problems in any of
+    them are reported together, one line each, in a ScenarioError."""
+    from simulator.scenario import ScenarioError, list_scenarios
+    from simulator.yamlfiles import SUFFIXES
+
+    if selection is None:
+        return list_scenarios()
+    if isinstance(selection, str | Path):
+        folder = Path(selection)
+        if not folder.is_dir():
+            raise UsageError(f"scenarios {str(selection)!r}: not a folder; give a folder of scenario files or a "
+                             "list of names and files")
+        items: list[str | Path | Scenario] = [*sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)]
+    else:
+        items = list(selection)
+    scenarios: list[Scenario] = []
+    problems: list[str] = []
+    for item in items:
+        try:
+            scenarios.append(_load(item))
+        except ScenarioError as error:
+            problems += error.lines
+        except GdsimError as error:
+            problems.append(str(error))
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios
 
 
 def run(scenario: str | Path | Scenario, *, responder: Responder | None = None,

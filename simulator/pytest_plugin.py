@@ -7,6 +7,15 @@
     def test_quarantine(gdsim_run):
         assert gdsim_run("crypto", responder=my_handler).step("quarantine").verdict == "met"
 
+    @pytest.mark.gdsim(scenarios="runbooks/", responder="my_responder.py:handler")
+    def test_every_runbook(gdsim_scenario, gdsim_result):     # one test per scenario, named by its id
+        gdsim_result.assert_passed()
+
+A test that asks for ``gdsim_scenario`` runs once per scenario of the marker's ``scenarios=`` (names, files or a
+folder; default: every scenario in scenarios/), and ``gdsim_result``/``gdsim_run`` run that scenario. Markers on
+the module, class and test are merged, the closest winning: a module's ``pytestmark = pytest.mark.gdsim(
+time_scale=30)`` holds for every test that does not say otherwise.
+
 One emulator per test session (per xdist worker); every run forks a fresh sandbox from it. The work is done by
 :mod:`simulator.api`, which needs no pytest. Command-line options: ``--gdsim-time-scale``, ``--gdsim-seed``,
 ``--gdsim-report-dir`` (writes every run's reports there); each has a fixture to override per test or module.
@@ -26,6 +35,8 @@ import pytest
 DEFAULT_TIME_SCALE = 60.0  # simulator.runner.DEFAULT_TIME_SCALE, checked by the plugin's tests
 DEFAULT_SEED = 1
 MARKER = "gdsim"
+MARKER_OPTIONS = ("scenario", "scenarios", "responder", "time_scale", "seed")
+SCENARIO_FIXTURE = "gdsim_scenario"
 _RESULTS = pytest.StashKey[list]()
 
 
@@ -42,8 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(scenario=NAME|FILE, responder=SPEC|FUNCTION, time_scale=F, seed=N): the scenario (and its "
-        "options) that the gdsim_result fixture runs and gdsim_run uses by default")
+        f"{MARKER}(scenario=NAME|FILE, scenarios=[NAME|FILE, ...]|FOLDER, responder=SPEC|FUNCTION, time_scale=F, "
+        "seed=N): the scenario (and its options) that the gdsim_result fixture runs and gdsim_run uses by default; "
+        f"a test asking for {SCENARIO_FIXTURE} runs once per scenario of `scenarios` (default: every one)")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -85,18 +97,65 @@ def gdsim_sandbox(gdsim_emulator: Any) -> Iterator[Any]:
         target.stop()
 
 
-def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None:
-        return {}
-    options = dict(marker.kwargs)
-    if marker.args:
-        options.setdefault("scenario", marker.args[0])
-    unknown = sorted(set(options) - {"scenario", "responder", "time_scale", "seed"})
-    if unknown:
-        raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown option(s) {', '.join(unknown)} "
-                                "(it takes scenario, responder, time_scale, seed)")
+def _markers(node: Any) -> Iterator[dict[str, Any]]:
+    """The options of each gdsim marker on a test, closest first (test, class, module)."""
+    for marker in node.iter_markers(MARKER):
+        given = dict(marker.kwargs)
+        if marker.args:
+            given.setdefault("scenario", marker.args[0])
+        unknown = sorted(set(given) - set(MARKER_OPTIONS))
+        if unknown:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown option(s) {', '.join(unknown)} "
+                                    f"(it takes {', '.join(MARKER_OPTIONS)})")
+        if "scenario" in given and "scenarios" in given:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER}: give scenario=NAME (one) or scenarios=[...] "
+                                    "(the ones gdsim_scenario ranges over), not both")
+        yield given
+
+
+def _marker_options(node: Any) -> dict[str, Any]:
+    """The gdsim marker options of a test: its module's, class's and own markers merged, the closest winning."""
+    options: dict[str, Any] = {}
+    for given in _markers(node):
+        for key, value in given.items():
+            options.setdefault(key, value)
     return options
+
+
+def _scenario_selection(node: Any) -> Any:
+    """What gdsim_scenario ranges over: the closest marker's ``scenarios`` (or its one ``scenario``); None: all."""
+    for given in _markers(node):
+        if "scenarios" in given:
+            return given["scenarios"]
+        if "scenario" in given:
+            return [given["scenario"]]
+    return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for gdsim_scenario runs once per selected scenario, its id the scenario's."""
+    if SCENARIO_FIXTURE not in metafunc.fixturenames:
+        return
+    selection = _scenario_selection(metafunc.definition)
+    from simulator.api import select_scenarios
+    from simulator.errors import GdsimError
+
+    problem = None
+    try:
+        scenarios = select_scenarios(selection)
+    except GdsimError as error:
+        problem = str(error)
+    if problem is not None:
+        # A collection error naming the bad scenario, not a traceback through the plugin.
+        pytest.fail(f"@pytest.mark.{MARKER}(scenarios=...): {problem}", pytrace=False)
+    metafunc.parametrize(SCENARIO_FIXTURE, scenarios, ids=[scenario.id for scenario in scenarios], indirect=True)
+
+
+@pytest.fixture
+def gdsim_scenario(request: pytest.FixtureRequest) -> Any:
+    """The Scenario this run of the test is about: a test asking for this fixture runs once per scenario of its
+    marker's ``scenarios=`` (default: every scenario in scenarios/); gdsim_result and gdsim_run run it."""
+    return request.param
 
 
 def _report_dir(request: pytest.FixtureRequest, count: int) -> Path | None:
@@ -114,9 +173,13 @@ RunScenario = Callable[..., Any]
 def gdsim_run(request: pytest.FixtureRequest, gdsim_emulator: Any, gdsim_time_scale: float,
               gdsim_seed: int) -> RunScenario:
     """``gdsim_run(scenario=None, responder=None, *, time_scale=None, seed=None) -> ScenarioResult``: run a
-    scenario on a fresh sandbox; unspecified arguments come from the test's gdsim marker, then the fixtures.
+    scenario on a fresh sandbox; an unspecified scenario is the test's ``gdsim_scenario``, else its marker's, and
+    the other arguments come from the test's gdsim markers, then the fixtures.
     Harness failures are raised in the test; a responder's misses are in the result."""
-    defaults = _marker_options(request)
+    defaults = _marker_options(request.node)
+    defaults.pop("scenarios", None)
+    if SCENARIO_FIXTURE in request.fixturenames:
+        defaults["scenario"] = request.getfixturevalue(SCENARIO_FIXTURE)
     results: list[Any] = request.node.stash.setdefault(_RESULTS, [])
 
     def run(scenario: Any = None, responder: Any = None, *, time_scale: float | None = None,
@@ -125,8 +188,8 @@ def gdsim_run(request: pytest.FixtureRequest, gdsim_emulator: Any, gdsim_time_sc
 
         chosen = scenario if scenario is not None else defaults.get("scenario")
         if chosen is None:
-            raise pytest.UsageError("gdsim_run: say which scenario to run: gdsim_run('crypto') or "
-                                    f"@pytest.mark.{MARKER}(scenario='crypto')")
+            raise pytest.UsageError("gdsim_run: say which scenario to run: gdsim_run('crypto'), "
+                                    f"@pytest.mark.{MARKER}(scenario='crypto') or the {SCENARIO_FIXTURE} fixture")
         from simulator.api import HarnessError
         from simulator.errors import GdsimError
 
@@ -155,9 +218,11 @@ def gdsim_run(request: pytest.FixtureRequest, gdsim_emulator: Any, gdsim_time_sc
 
 @pytest.fixture
 def gdsim_result(request: pytest.FixtureRequest, gdsim_run: RunScenario) -> Any:
-    """The ScenarioResult of the scenario named by the test's ``@pytest.mark.gdsim(scenario=...)``."""
-    if "scenario" not in _marker_options(request):
-        raise pytest.UsageError(f"the gdsim_result fixture needs @pytest.mark.{MARKER}(scenario=...) on the test")
+    """The ScenarioResult of the test's scenario: its ``gdsim_scenario``, else the one its
+    ``@pytest.mark.gdsim(scenario=...)`` names."""
+    if SCENARIO_FIXTURE not in request.fixturenames and "scenario" not in _marker_options(request.node):
+        raise pytest.UsageError(f"the gdsim_result fixture needs @pytest.mark.{MARKER}(scenario=...) on the test "
+                                f"or the {SCENARIO_FIXTURE} fixture")
     return gdsim_run()
 
 
