@@ -135,7 +135,7 @@ def test_the_acknowledgement_is_judged_against_the_escalation_path(tracker: Trac
     assert ack is not None and ack.by == "sam (ir-oncall-primary)" and ack.level == 1
     assert ack.next_level == 2 and ack.next_level_due_seconds == 600.0 and ack.before_next_level is False
     assert f1.detect_seconds == 3.0
-    assert f1.step("page-lead").margin_seconds == pytest.approx(-1.0 + 120.0)  # 12m SLA, paged at 10m01s
+    assert f1.step("page-lead").margin_seconds == pytest.approx(-1.0 + 300.0)  # 15m SLA, paged at 10m01s
 
 
 def test_the_report_files_say_it_all_without_leaking_secrets(tracker: Tracker, tmp_path: Path) -> None:
