@@ -1,9 +1,9 @@
 """The project's own scenario suite, written the way a user writes theirs with the gdsim pytest plugin.
 
 Every runbook in scenarios/ passes with its reference responder, and fails with a responder that does nothing
-(so no scenario passes vacuously: one runbook per responder family by default, all of them in `tox -e slow`). Each test is named by its scenario; a failure lists the unmet steps and the
-command that replays the run. Under `pytest -n N` every worker starts one emulator and forks a fresh sandbox
-from it for each test.
+(so no scenario passes vacuously: one runbook per responder family by default, all of them in `tox -e slow`).
+Each test is named by its scenario; a failure lists the unmet steps and the command that replays the run.
+Under `pytest -n N` every worker starts one emulator and forks a fresh sandbox from it for each test.
 """
 
 from __future__ import annotations
