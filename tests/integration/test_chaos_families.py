@@ -39,7 +39,12 @@ def run(fork_server: MotoForkServer, scenario_id: str, seed: int) -> ScenarioRes
     return run_scenario(load_scenario(scenario_id), options, f"gdsim-bad-day-{scenario_id[:20]}")
 
 
-@pytest.mark.parametrize("scenario_id", FAMILIES.values(), ids=FAMILIES.keys())
+# The identity runbooks make the most calls, so bad-day latency makes them the longest: the slow environment.
+SLOW = {"responders.iam_user", "responders.instance_credentials"}
+
+
+@pytest.mark.parametrize("scenario_id", [pytest.param(scenario, id=family, marks=[pytest.mark.slow] if family in SLOW
+                                                      else []) for family, scenario in FAMILIES.items()])
 def test_each_reference_responder_meets_its_slas_or_escalates_on_a_bad_day(
         fork_server: MotoForkServer, scenario_id: str) -> None:
     result = run(fork_server, scenario_id, seed=3)
