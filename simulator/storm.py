@@ -10,30 +10,39 @@ finding, or for a sample of a large storm plus every step the journal has no evi
 report gives per-step latency percentiles against the SLA, the backlog, throughput, the findings that
 ended neither remediated nor escalated, the invariants, and the harness's own cost per finding (CPU,
 injection, memory).
+
+The harness's memory stays flat in the number of findings: findings are kept compressed, the journal and
+the responder's invocations are folded into per-finding figures as they come and then forgotten
+(:mod:`simulator.chaos.storm_ledger`), observers are prepared once per resource copy and built per finding
+only while needed (:mod:`simulator.chaos.storm_observers`), and effects are confirmed a chunk of findings
+at a time with one batched read of the sandbox per chunk (:mod:`simulator.chaos.storm_confirm`).
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import ipaddress
+import itertools
+import math
 import random
 import time
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simulator.chaos.delivery import DeliveryPlan
 from simulator.chaos.profile import ChaosProfile
+from simulator.chaos.storm_confirm import Confirmations, confirm_effects
+from simulator.chaos.storm_findings import generate_storm_findings
+from simulator.chaos.storm_ledger import StormLedger
+from simulator.chaos.storm_observers import StormObservers
 from simulator.chaos.storm_report import StepStats, StormReport, backlog, percentile, render_storm
 from simulator.errors import InputError, UsageError
 from simulator.runner import LATE_WINDOW_FACTOR, RunOptions, deferred_interrupts
 from simulator.scenario import Instance, Scenario
 from simulator.session import open_session
-from simulator.verdicts.model import LATE, MET, MISSING, StepVerdict
+from simulator.verdicts.model import LATE, MET, MISSING, Invariant, StepVerdict
 from simulator.verdicts.sla import classify
 
 FAN_OUT_KINDS = ("instance", "user")
@@ -46,6 +55,8 @@ MAX_FINDINGS = 100_000
 VERIFY_MODES = ("auto", "all", "sample")
 # Each observer check costs a few emulator calls that slow down as the sandbox fills up.
 AUTO_VERIFY_ALL = 200
+# How often the journal and the invocations are folded in while the storm runs (wall seconds).
+FOLD_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,34 @@ def _rss_mb(key: str) -> float | None:
     return None
 
 
+class _ObserverCalls:
+    """Counts the observers' own calls to the sandbox by phase (prepare, storm, confirm)."""
+
+    SERVICES = ("ec2", "iam", "sns", "sqs")
+
+    def __init__(self, sandbox: Any) -> None:
+        from simulator.observers.clients import sandbox_client
+
+        self.phase = "prepare"
+        self.counts: dict[str, dict[str, int]] = {phase: {} for phase in ("prepare", "storm", "confirm")}
+        for service in self.SERVICES:
+            sandbox_client(sandbox, service).meta.events.register("before-call", self._count)
+
+    def _count(self, event_name: str = "", **_: Any) -> None:
+        # event_name is "before-call.<service>.<Operation>"
+        operation = event_name.split(".", 1)[-1].replace(".", ":")
+        phase = self.counts.setdefault(self.phase, {})
+        phase[operation] = phase.get(operation, 0) + 1
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {phase: dict(counts) for phase, counts in self.counts.items()}
+
+
+_ENDED_WELL = {"outcome": "ok"}
+
+
 class _Delivered:
-    """A topic listener already drained: observers share it read-only during verification."""
+    """A topic listener already drained: observers share it read-only during confirmation."""
 
     def __init__(self, deliveries: list[Any]) -> None:
         self.deliveries = deliveries
@@ -178,8 +215,8 @@ def run_storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_
 
 def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id: str,
            profile: ChaosProfile | None, stack: contextlib.ExitStack) -> StormReport:
-    from simulator.findings import generate_finding, wrap_in_envelope
     from simulator.observers import create_observer
+    from simulator.observers.clients import drop_clients
     from simulator.observers.notify import TopicListener
 
     count = storm.count
@@ -190,153 +227,144 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
     started = time.monotonic()
     session = open_session(fanned, options, run_id, stack, profile=profile)
     sandbox, env = session.sandbox, session.env
+    stack.callback(drop_clients, sandbox)
+    # The findings API serves thousands of findings from compressed JSON: under a kilobyte each.
+    session.gateway.findings.compact = True
     report.provision_seconds = time.monotonic() - started
     report.rss_mb_after_provisioning = _rss_mb("VmRSS")
 
-    rng = random.Random(f"{options.seed}:{scenario.id}:storm")
     spec = scenario.findings[0]
-    generate_started = time.perf_counter()
-    findings = [generate_finding(spec.type, rng=rng, account_id=sandbox.account_id, region=sandbox.region,
-                                 resource=env.resources[names[index % copies]], severity=spec.severity)
-                for index in range(count)]
-    envelopes = [wrap_in_envelope(finding, rng=rng) for finding in findings]
-    report.generate_ms_per_finding = (time.perf_counter() - generate_started) * 1000 / count
-    finding_ids = [str(finding["id"]) for finding in findings]
-    owner = {fid: names[index % copies] for index, fid in enumerate(finding_ids)}
+    findings = generate_storm_findings(spec.type, [env.resources[name] for name in names], count,
+                                       rng=random.Random(f"{options.seed}:{scenario.id}:storm"),
+                                       account_id=sandbox.account_id, region=sandbox.region, severity=spec.severity)
+    report.generate_ms_per_finding = findings.generate_ms_per_finding
+    finding_ids = findings.ids
 
-    options.say(f"preparing observers for {count} findings")
-    listeners, observers = _observers(fanned, env, findings, owner, names[0], create_observer, TopicListener)
-    for listener in listeners.values():
-        listener.subscribe(sandbox)
-        stack.callback(listener.close, sandbox)
-    preparing = [o for per_finding in observers.values() for o in per_finding.values() if not hasattr(o, "listener")]
-    with ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="storm-prepare") as pool:
-        list(pool.map(lambda observer: observer.prepare(sandbox), preparing))
+    options.say(f"preparing observers for {copies} {names[0]} copies")
+    calls = _ObserverCalls(sandbox)
+    observers = StormObservers(fanned, env, names, create_observer)
+    observers.prepare(sandbox, [findings.envelopes[index].finding() for index in range(copies)], TopicListener,
+                      workers=CHECK_WORKERS, on_listener=lambda listener: stack.callback(listener.close, sandbox))
 
     offsets = [index / storm.rate for index in range(count)]
     options.say(f"storm: {count} findings at {storm.rate:g}/s over {copies} {names[0]} copies"
                 + (f" under chaos profile {profile.name}" if profile else ""))
+    calls.phase = "storm"
     cpu_started = time.process_time()
-    plan_start = session.chaos.start_injection(sandbox, envelopes, offsets=offsets, gateway=session.gateway,
-                                               cancel=options.cancel, stack=stack)
-    del envelopes
+    plan_start = session.chaos.start_injection(sandbox, findings.envelopes, offsets=offsets,
+                                               gateway=session.gateway, cancel=options.cancel, stack=stack)
     plan, injector = session.chaos.plan, session.chaos.injector
     assert plan is not None and injector is not None
-    published_mono = {fid: plan_start + offset for fid, offset in zip(finding_ids, offsets, strict=True)}
-    for fid, per_finding in observers.items():
-        for observer in per_finding.values():
-            observer.injected_wall = (injector.started_wall or time.time()) + (published_mono[fid] - plan_start)
+    published_mono = [plan_start + offset for offset in offsets]
+    ledger = StormLedger(
+        finding_ids=finding_ids, step_ids=[step.id for step in fanned.steps], callers=session.callers,
+        causing_operations=observers.causing_operations,
+        build_observers=lambda index: observers.build(index, findings.envelopes[index].finding()),
+        check_blast=_blast_check(fanned, env, names, session.callers))
 
     longest_sla = max((step.within_seconds for step in scenario.steps), default=0.0)
     deadline = plan_start + plan.span_seconds + longest_sla * (1 + LATE_WINDOW_FACTOR) / options.time_scale
-    injector.join(timeout=max(0.0, deadline - time.monotonic()))
-    report.settled = session.runtime.wait_idle(timeout=max(1.0, deadline - time.monotonic()))
+    report.settled = _fold_until_idle(ledger, session, injector, deadline)
     settled_at = time.monotonic()
     report.settle_seconds = settled_at - plan_start
     report.harness_cpu_ms_per_finding = (time.process_time() - cpu_started) * 1000 / count
+    report.rss_mb_after_storm = _rss_mb("VmRSS")
 
     options.say("confirming effects")
+    calls.phase = "confirm"
     verify_started = time.monotonic()
-    evidence = _evidence(session, observers, published_mono)
-    for listener in listeners.values():
-        listener.drain(sandbox)
-    for per_finding in observers.values():
-        for observer in per_finding.values():
-            if hasattr(observer, "listener"):
-                observer.listener = _Delivered(listeners[observer.topic_arn].deliveries)
-    keys = [(fid, step_id) for fid, per_finding in observers.items() for step_id in per_finding]
-    if storm.verifies_all():
-        chosen = keys
-    else:
-        sampled = set(random.Random(f"{options.seed}:storm-sample").sample(list(observers), min(storm.sample,
-                                                                                               count)))
-        chosen = [key for key in keys if key[0] in sampled or evidence[key] is None]
-    with ThreadPoolExecutor(CHECK_WORKERS, thread_name_prefix="storm-verify") as pool:
-        held = dict(zip(chosen, pool.map(lambda key: _held(observers[key[0]][key[1]], sandbox), chosen),
-                        strict=True))
-    report.checks, report.checks_of = len(chosen), len(keys)
+    chosen = _chosen(storm, options.seed, finding_ids, ledger)
+    delivered = _deliveries_for(observers.listeners, sandbox, {finding_ids[index] for index in chosen}, ledger)
+    started_wall = injector.started_wall or time.time()
+    held = confirm_effects(
+        sandbox, chosen,
+        build=lambda index, steps: observers.build(index, findings.envelopes[index].finding(), steps=steps,
+                                                   listeners=delivered),
+        injected_wall=lambda index: started_wall + (published_mono[index] - plan_start),
+        witness=ledger.witness_journal(), step_ids=ledger.step_ids, findings=count, workers=CHECK_WORKERS)
+    report.checks, report.checks_of = held.checks, count * len(fanned.steps)
     report.verify_seconds = time.monotonic() - verify_started
-    report.rss_mb_peak = _rss_mb("VmHWM")
+    report.observer_calls = calls.snapshot()
+    calls.phase = "cleanup"
 
-    _judge(report, fanned, session, plan, injector, observers, evidence, held, published_mono, settled_at)
+    _judge(report, fanned, session, plan, injector, observers, ledger, held, published_mono, settled_at)
     report.errors = [*injector.errors, *session.gateway.errors]
+    report.rss_mb_peak = _rss_mb("VmHWM")
     return report
 
 
-def _observers(scenario: Scenario, env: Any, findings: Sequence[Mapping[str, Any]], owner: Mapping[str, str],
-               original: str, create_observer: Any, listener_class: Any) -> tuple[dict[str, Any], dict[str, dict]]:
-    """One observer per step and finding, bound to the finding's copy; one shared listener per topic."""
-    from simulator.verdicts.invariants import resource_ids
-
-    listeners: dict[str, Any] = {}
-    observers: dict[str, dict[str, Any]] = {}
-    for finding in findings:
-        fid = str(finding["id"])
-        per_finding = {}
-        for step in scenario.steps:
-            params = {key: owner[fid] if value == original else value for key, value in step.expect.params.items()}
-            observer = create_observer(step.expect.kind, params, env, finding, scenario)
-            if hasattr(observer, "listener"):
-                listeners.setdefault(observer.topic_arn, listener_class(observer.topic_arn))
-            else:
-                # Every id of the copy (its interfaces, volumes), so its calls are known before any check.
-                observer.resource_ids.update(resource_ids(env, owner[fid]))
-            per_finding[step.id] = observer
-        observers[fid] = per_finding
-    return listeners, observers
-
-
-def _held(observer: Any, sandbox: Any) -> bool | None:
-    """One observer check; None when the sandbox could not answer it (the journal's evidence then stands)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return bool(observer.check(sandbox))
-    except (ClientError, BotoCoreError) as error:
-        observer.detail = f"check failed: {error}"
-        return None
+def _fold_until_idle(ledger: StormLedger, session: Any, injector: Any, deadline: float) -> bool:
+    """Fold the journal every FOLD_SECONDS until the last event is published and the responder is idle (True),
+    or the storm's window closes (False)."""
+    runtime, journal = session.runtime, session.journal
+    while not injector.join(timeout=min(FOLD_SECONDS, max(0.0, deadline - time.monotonic()))):
+        ledger.fold(journal, runtime.invocations)
+        if time.monotonic() >= deadline:
+            break
+    settled = False
+    while True:
+        ledger.fold(journal, runtime.invocations)
+        remaining = deadline - time.monotonic()
+        if runtime.wait_idle(timeout=max(0.05, min(FOLD_SECONDS, remaining))):
+            settled = True
+            break
+        if remaining <= 0:
+            settled = runtime.wait_idle(timeout=1.0)
+            break
+    ledger.fold(journal, runtime.invocations)
+    ledger.check_pending_blast()
+    return settled
 
 
-def _evidence(session: Any, observers: Mapping[str, Mapping[str, Any]],
-              published_mono: Mapping[str, float]) -> dict[tuple[str, str], float | None]:
-    """(finding, step) -> when the responder's last successful call causing the step came back, while it
-    handled that finding (up to its first invocation that ended well); None without such a call.
-
-    The function runtime runs one event at a time, so a call belongs to the invocation it falls in.
-    """
-    caller = session.responder_credentials.access_key_id
-    calls = sorted((e for e in session.journal.entries() if e.caller == caller), key=lambda e: e.mono_start)
-    starts = [entry.mono_start for entry in calls]
-    windows: dict[str, list[Any]] = defaultdict(list)
-    for invocation in session.runtime.invocations:
-        if invocation.finding_id in published_mono:
-            windows[invocation.finding_id].append(invocation)
-    evidence: dict[tuple[str, str], float | None] = {}
-    for fid, per_finding in observers.items():
-        mine = sorted(windows.get(fid, []), key=lambda inv: inv.started_mono)
-        first_ok = next((index for index, inv in enumerate(mine) if inv.outcome == "ok"), None)
-        considered = mine[:first_ok + 1] if first_ok is not None else mine
-        made = [entry for inv in considered
-                for entry in calls[bisect.bisect_left(starts, inv.started_mono):
-                                   bisect.bisect_right(starts, inv.ended_mono)]]
-        for step_id, observer in per_finding.items():
-            causing = [entry.mono for entry in made if observer.is_causing(entry)]
-            evidence[(fid, step_id)] = max(causing) if causing else None
-    return evidence
+def _deliveries_for(listeners: dict[str, Any], sandbox: Any, chosen: set[str],
+                    ledger: StormLedger) -> dict[str, _Delivered]:
+    """What each topic delivered that the confirming checks may look at: the messages naming a chosen
+    finding, and those naming no finding of the storm (a page may name none)."""
+    delivered = {}
+    for arn, listener in listeners.items():
+        listener.drain(sandbox)
+        kept = []
+        for delivery in listener.deliveries:
+            named = ledger.mentions((delivery.message, delivery.subject))
+            if not named or chosen.intersection(named):
+                kept.append(delivery)
+        listener.deliveries = []  # read once, by the checks below only
+        delivered[arn] = _Delivered(kept)
+    return delivered
 
 
-def _handled_at(invocations: Sequence[Any]) -> dict[str, float]:
-    """Finding id -> when its first invocation that ended well ended."""
-    handled: dict[str, float] = {}
-    for inv in sorted(invocations, key=lambda inv: inv.ended_mono):
-        if inv.outcome == "ok" and inv.finding_id and inv.finding_id not in handled:
-            handled[inv.finding_id] = inv.ended_mono
-    return handled
+def _chosen(storm: StormOptions, seed: int, finding_ids: Sequence[str], ledger: StormLedger) -> dict[int, list[str]]:
+    """Finding index -> the steps whose effects the observers confirm: every step of every finding, or of a
+    sample of them plus every step no call of the responder accounts for."""
+    steps = ledger.step_ids
+    if storm.verifies_all():
+        return {index: list(steps) for index in range(len(finding_ids))}
+    sampled = random.Random(f"{seed}:storm-sample").sample(list(finding_ids), min(storm.sample, len(finding_ids)))
+    chosen: dict[int, list[str]] = {ledger.index[fid]: list(steps) for fid in sampled}
+    for index, position in ledger.unevidenced():
+        wanted = chosen.setdefault(index, [])
+        if steps[position] not in wanted:
+            wanted.append(steps[position])
+    return dict(sorted(chosen.items()))
+
+
+def _blast_check(scenario: Scenario, env: Any, names: Sequence[str],
+                 callers: frozenset[str]) -> Callable[[list[Any]], list[str]]:
+    from simulator.verdicts import blast_radius, shared_resource_names
+
+    shared = shared_resource_names(scenario, env)
+    scope = sorted(set(names))
+
+    def check(entries: list[Any]) -> list[str]:
+        verdict = blast_radius(entries, env=env, scope_names=scope, shared_names=shared, responder_callers=callers)
+        return list(verdict.violations)
+
+    return check
 
 
 def _judge(report: StormReport, scenario: Scenario, session: Any, plan: DeliveryPlan, injector: Any,
-           observers: Mapping[str, Mapping[str, Any]], evidence: Mapping[tuple[str, str], float | None],
-           held: Mapping[tuple[str, str], bool | None], published_mono: Mapping[str, float], settled_at: float) -> None:
+           observers: StormObservers, ledger: StormLedger, held: Confirmations, published_mono: Sequence[float],
+           settled_at: float) -> None:
     from simulator.verdicts import (
         blast_radius,
         no_duplicate_side_effects,
@@ -345,86 +373,89 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
         remediated_or_escalated,
         shared_resource_names,
     )
-    from simulator.verdicts.invariants import ESCALATION_KIND, resource_ids
+    from simulator.verdicts.invariants import ESCALATION_KIND
 
-    runtime, env = session.runtime, session.env
-    caller = session.responder_credentials.access_key_id
-    entries = session.journal.entries()
-    responder_entries = [entry for entry in entries if entry.caller == caller]
-    invocations = list(runtime.invocations)
-    handled_at = _handled_at(invocations)
-
+    env, runtime = session.env, session.runtime
+    finding_ids = ledger.finding_ids
     scale = report.time_scale
-    steps_by_finding: dict[str, list[StepVerdict]] = {}
-    observed: dict[str, list[float]] = defaultdict(list)
-    for fid, per_finding in observers.items():
-        verdicts = []
-        for step in scenario.steps:
-            key = (fid, step.id)
-            moment = evidence[key]
-            confirmed = held.get(key)
-            if key in held and confirmed is None:
-                report.unconfirmed.append(f"finding {fid} {step.id}: {per_finding[step.id].detail}")
+    steps = list(scenario.steps)
+    remediation = [position for position, step in enumerate(steps) if step.expect.kind != ESCALATION_KIND]
+    # The remediated-or-escalated invariant reads each step's verdict and kind only: findings share verdicts.
+    shared_verdicts: dict[tuple[str, ...], tuple[StepVerdict, ...]] = {}
+    steps_by_finding: dict[str, tuple[StepVerdict, ...]] = {}
+    observed: list[list[float]] = [[] for _ in steps]
+    counts = [{MET: 0, LATE: 0, MISSING: 0} for _ in steps]
+    remediated: set[str] = set()
+    for index, fid in enumerate(finding_ids):
+        outcome = []
+        for position, step in enumerate(steps):
+            moment = ledger.moment(position, index)
+            checked, confirmed, detail = held.get(index, position)
+            if checked and confirmed is None:
+                report.unconfirmed.append(f"finding {fid} {step.id}: {detail}")
             done = confirmed if confirmed is not None else moment is not None
             if confirmed is False and moment is not None:
                 report.disagreements.append(f"finding {fid} {step.id}: the responder's calls succeeded, but "
-                                            f"{per_finding[step.id].detail or 'the effect is not there'}")
+                                            f"{detail or 'the effect is not there'}")
             if done and moment is None:
                 # Held without a call of its own while handling this finding (an earlier finding on the same
                 # resource did it): dated when the responder finished with it.
-                moment = handled_at.get(fid, settled_at)
-            seconds = max(0.0, moment - published_mono[fid]) * scale if done and moment is not None else None
+                finished = ledger.handled(index)
+                moment = finished if finished is not None else settled_at
+            seconds = max(0.0, moment - published_mono[index]) * scale if done and moment is not None else None
             if seconds is not None:
-                observed[step.id].append(seconds)
+                observed[position].append(seconds)
             elif len(report.missing_examples.setdefault(step.id, [])) < 3:
-                report.missing_examples[step.id].append(
-                    f"finding {fid}: {per_finding[step.id].detail or 'no effect and no call for it'}")
-            verdicts.append(StepVerdict(step.id, step.within_seconds, seconds, None if seconds is None else
-                                        seconds / scale, classify(seconds, step.within_seconds, scale),
-                                        title=step.title, kind=step.expect.kind, sla_text=step.within_text))
-        steps_by_finding[fid] = verdicts
+                report.missing_examples[step.id].append(f"finding {fid}: {detail or 'no effect and no call for it'}")
+            verdict = classify(seconds, step.within_seconds, scale)
+            counts[position][verdict] += 1
+            outcome.append(verdict)
+        key = tuple(outcome)
+        if key not in shared_verdicts:
+            shared_verdicts[key] = tuple(
+                StepVerdict(step.id, step.within_seconds, None, None, verdict, title=step.title, kind=step.expect.kind,
+                            sla_text=step.within_text) for step, verdict in zip(steps, key, strict=True))
+        steps_by_finding[fid] = shared_verdicts[key]
+        if all(outcome[position] in (MET, LATE) for position in remediation):
+            remediated.add(fid)
     report.missing_examples = {step: lines for step, lines in report.missing_examples.items() if lines}
-
-    for position, step in enumerate(scenario.steps):
-        verdicts = [per_finding[position] for per_finding in steps_by_finding.values()]
-        values = observed[step.id]
+    for position, step in enumerate(steps):
+        values = observed[position]
         report.steps.append(StepStats(
-            step.id, step.title, step.within_seconds,
-            met=sum(1 for v in verdicts if v.verdict == MET), late=sum(1 for v in verdicts if v.verdict == LATE),
-            missing=sum(1 for v in verdicts if v.verdict == MISSING),
-            p50=percentile(values, 50), p95=percentile(values, 95), p99=percentile(values, 99),
-            max=max(values) if values else None))
+            step.id, step.title, step.within_seconds, met=counts[position][MET], late=counts[position][LATE],
+            missing=counts[position][MISSING], p50=percentile(values, 50), p95=percentile(values, 95),
+            p99=percentile(values, 99), max=max(values) if values else None))
 
     escalation_topic = env.resources.get(scenario.escalation.topic, {}).get("arn")
-    finding_ids = list(observers)
-    pages = pages_from_journal(responder_entries, escalation_topic, finding_ids)
-    remediated = {fid for fid, verdicts in steps_by_finding.items()
-                  if all(v.verdict in (MET, LATE) for v in verdicts if v.kind != ESCALATION_KIND)}
+    pages = pages_from_journal(ledger.kept, escalation_topic, finding_ids)
     escalated = {fid for fid, levels in pages.items() if levels}
     report.remediated, report.escalated = len(remediated), len(escalated - remediated)
     report.unresolved = [fid for fid in finding_ids if fid not in remediated and fid not in escalated]
 
-    owners = _owner_map(observers)
-    callers = {caller}
+    blast = blast_radius([], env=env, scope_names=sorted(set(observers.names)),
+                         shared_names=shared_resource_names(scenario, env), responder_callers=session.callers)
+    if ledger.blast_violations:
+        blast = Invariant(blast.id, False, "; ".join(ledger.blast_violations), tuple(ledger.blast_violations))
+    scopes = {fid: observers.copy_ids[index % len(observers.names)] for index, fid in enumerate(finding_ids)}
+    # Only the failed invocations were kept whole; the others count as what they were, invocations that ended well.
+    succeeded = itertools.repeat(_ENDED_WELL, ledger.invocations - len(ledger.failed_invocations))
     report.invariants = [
-        blast_radius(entries, env=env, scope_names=sorted({name for _, name in owners}),
-                     shared_names=shared_resource_names(scenario, env), responder_callers=callers),
-        no_unhandled_errors(invocations, runtime.dead_letters),
+        blast,
+        no_unhandled_errors(itertools.chain(ledger.failed_invocations, succeeded), runtime.dead_letters),
         remediated_or_escalated(finding_ids, steps_by_finding, pages),
-        no_duplicate_side_effects(entries, {fid: resource_ids(env, name) for fid, name in owners},
-                                  responder_callers=callers),
+        no_duplicate_side_effects(ledger.kept, scopes, responder_callers=session.callers),
     ]
 
-    first_attempts = [inv for inv in invocations if inv.attempt == 1]
     delivered = [item.injection.mono for item in injector.delivered]
-    publishing_end = max(published_mono.values()) if published_mono else 0.0
+    publishing_end = max(published_mono) if published_mono else 0.0
     report.backlog_max, report.backlog_at_end_of_publishing = backlog(
-        delivered, [inv.started_mono for inv in first_attempts], publishing_end)
+        delivered, list(ledger.first_attempt_started), publishing_end)
     report.deliveries, report.dropped = len(plan.deliveries), len(plan.dropped)
-    report.handled = len(handled_at)
-    if handled_at and published_mono:
-        span = max(handled_at.values()) - min(published_mono.values())
-        report.throughput_per_second = len(handled_at) / span if span > 0 else 0.0
+    handled = [(index, moment) for index in range(len(finding_ids)) if (moment := ledger.handled(index)) is not None]
+    report.handled = len(handled)
+    if handled and published_mono:
+        span = max(moment for _, moment in handled) - min(published_mono)
+        report.throughput_per_second = len(handled) / span if span > 0 else 0.0
     first_delivery: dict[str, float] = {}
     for item in injector.delivered:
         if item.planned.finding_id:
@@ -432,43 +463,22 @@ def _judge(report: StormReport, scenario: Scenario, session: Any, plan: Delivery
     if len(first_delivery) > 1:
         span = max(first_delivery.values()) - min(first_delivery.values())
         report.publish_rate_achieved = (len(first_delivery) - 1) / span if span > 0 else 0.0
-    first_started: dict[str, float] = {}
-    for inv in invocations:
-        if inv.finding_id in published_mono:
-            first_started[inv.finding_id] = min(inv.started_mono, first_started.get(inv.finding_id, inv.started_mono))
-    pickups = [started - published_mono[fid] for fid, started in first_started.items()]
+    pickups = [started - published_mono[index] for index, started in enumerate(ledger.first_started)
+               if not math.isnan(started)]  # NaN: never picked up
     report.pickup_p50, report.pickup_p95 = percentile(pickups, 50), percentile(pickups, 95)
-    durations = [inv.duration_ms for inv in invocations]
+    durations = list(ledger.invocation_ms)
     report.invocation_ms_p50, report.invocation_ms_p95 = percentile(durations, 50), percentile(durations, 95)
-    report.invocations = len(invocations)
-    report.invocation_errors = sum(1 for inv in invocations if inv.outcome != "ok")
+    report.invocations = ledger.invocations
+    report.invocation_errors = ledger.invocation_errors
     report.dead_letters = len(runtime.dead_letters)
-    report.api_calls = len(responder_entries)
-    report.slowest_calls = _slowest_calls(responder_entries)
+    report.api_calls = ledger.api_calls
+    report.slowest_calls = ledger.slowest_calls()
     report.faults = session.chaos.faults.counts() if session.chaos.faults else {}
     put_events = [(item.injection.acked_mono - item.injection.mono) * 1000 for item in injector.delivered
                   if item.injection.acked_mono]
     report.put_events_ms_p50 = percentile(put_events, 50)
-
-
-def _slowest_calls(entries: Sequence[Any], top: int = 5) -> dict[str, float]:
-    """The operations the responder spent most time in, with their median duration (ms)."""
-    durations: dict[str, list[float]] = defaultdict(list)
-    for entry in entries:
-        durations[f"{entry.service}:{entry.operation}"].append(entry.duration * 1000)
-    ranked = sorted(durations.items(), key=lambda item: -sum(item[1]))[:top]
-    return {name: round(percentile(values, 50) or 0.0, 1) for name, values in ranked}
-
-
-def _owner_map(observers: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """(finding id, logical name of the resource copy its observers watch)."""
-    pairs = []
-    for fid, per_finding in observers.items():
-        name = next((o.params.get("instance") or o.params.get("user") for o in per_finding.values()
-                     if o.params.get("instance") or o.params.get("user")), None)
-        if name:
-            pairs.append((fid, name))
-    return pairs
+    report.journal_entries_kept = len(session.journal.entries())
+    report.calls_kept = len(ledger.kept)
 
 
 __all__ = ["StepStats", "StormOptions", "StormReport", "backlog", "fan_out", "percentile", "render_storm",

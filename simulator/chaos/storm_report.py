@@ -87,7 +87,12 @@ class StormReport:
     generate_ms_per_finding: float = 0.0
     put_events_ms_p50: float | None = None
     rss_mb_after_provisioning: float | None = None
+    rss_mb_after_storm: float | None = None  # once the responder is idle, before effects are confirmed
     rss_mb_peak: float | None = None
+    # The observers' own calls to the sandbox by phase ("prepare", "storm", "confirm") and operation.
+    observer_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    journal_entries_kept: int = 0  # the journal forgets what the storm has folded in, but a recent window
+    calls_kept: int = 0  # responder calls the invariants read at the end, compacted
     provision_seconds: float = 0.0
     settle_seconds: float = 0.0
     verify_seconds: float = 0.0
@@ -155,8 +160,10 @@ def render_storm(report: StormReport) -> str:
         ("harness per finding", f"{report.harness_cpu_ms_per_finding:.1f} ms CPU, generate "
                                 f"{report.generate_ms_per_finding:.2f} ms, PutEvents p50 "
                                 f"{report.put_events_ms_p50 or 0:.1f} ms"),
-        ("harness memory", f"{report.rss_mb_after_provisioning or 0:.0f} MB after provisioning, peak "
+        ("harness memory", f"{report.rss_mb_after_provisioning or 0:.0f} MB after provisioning, "
+                           f"{report.rss_mb_after_storm or 0:.0f} MB after the storm, peak "
                            f"{report.rss_mb_peak or 0:.0f} MB"),
+        ("observer calls to the sandbox", _calls(report.observer_calls)),
         ("effects confirmed by observers", f"{report.checks} of {report.checks_of} (finding, step) pairs"
                                            + (f"; {len(report.disagreements)} disagree with the journal"
                                               if report.disagreements else "")
@@ -178,6 +185,16 @@ def render_storm(report: StormReport) -> str:
         lines.append("\nharness errors: " + "; ".join(report.errors[:5]))
     lines.append(f"\n{'PASS' if report.passed else 'FAIL'} storm {report.scenario_id}")
     return "\n".join(lines)
+
+
+def _calls(phases: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for phase in ("prepare", "storm", "confirm"):
+        counts = phases.get(phase, {})
+        top = [f"{name.rsplit(':', 1)[-1]} {n}" for name, n in sorted(counts.items(), key=lambda item: -item[1])[:3]]
+        detail = f" ({', '.join(top)})" if top else ""
+        parts.append(f"{phase} {sum(counts.values())}{detail}")
+    return "; ".join(parts)
 
 
 def _wall(value: float | None) -> str:

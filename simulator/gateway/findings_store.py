@@ -1,15 +1,18 @@
 """The GuardDuty findings the harness injected, with the state GuardDuty keeps on them (archived, feedback).
 
-Findings are kept in their wire form (camelCase, as GetFindings returns them). The store knows nothing of
-HTTP; :mod:`simulator.gateway.guardduty_api` serves it.
+Findings are kept in their wire form (camelCase, as GetFindings returns them), as objects or, in a
+compact store, as compressed JSON decoded on each read (a storm of thousands of findings then costs about
+a kilobyte each). The store knows nothing of HTTP; :mod:`simulator.gateway.guardduty_api` serves it.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,17 +51,96 @@ def default_detector_id(account_id: str, region: str) -> str:
     return hashlib.md5(f"gdsim:{account_id}:{region}".encode(), usedforsecurity=False).hexdigest()
 
 
+class JsonPacker:
+    """JSON values as compressed bytes. With ``learn``, the first value packed becomes the compressor's
+    dictionary: findings share most of their text, so the others then take a third of the room."""
+
+    def __init__(self, *, learn: bool = True) -> None:
+        self._learn = learn
+        self._dictionary: bytes | None = None
+        self._lock = threading.Lock()
+
+    def pack(self, value: Any) -> bytes:
+        """Raises TypeError or ValueError for what is not plain JSON."""
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+        with self._lock:
+            if self._learn and self._dictionary is None:
+                self._dictionary = text
+            dictionary = self._dictionary
+        compressor = zlib.compressobj(6, zdict=dictionary) if dictionary else zlib.compressobj(6)
+        return compressor.compress(text) + compressor.flush()
+
+    def unpack(self, packed: bytes) -> Any:
+        dictionary = self._dictionary
+        decompressor = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
+        return json.loads(decompressor.decompress(packed) + decompressor.flush())
+
+
+def _detector_named(finding: Mapping[str, Any]) -> str | None:
+    service = finding.get("service")
+    detector = service.get("detectorId") if isinstance(service, Mapping) else None
+    return detector if isinstance(detector, str) and detector else None
+
+
 class FindingsStore:
-    """Thread-safe store of findings by id, in insertion order."""
+    """Thread-safe store of findings by id, in insertion order.
+
+    ``compact=True`` keeps each finding as compressed JSON: reads decode it (a ListFindings decodes every
+    finding of the detector), in exchange for memory that barely grows with the number of findings.
+    """
 
     def __init__(self, *, account_id: str = "123456789012", region: str = "us-east-1",
-                 detector_id: str | None = None) -> None:
+                 detector_id: str | None = None, compact: bool = False) -> None:
         self.account_id = account_id
         self.region = region
         self._explicit_detector = detector_id
         self._lock = threading.Lock()
-        self._findings: dict[str, dict[str, Any]] = {}
+        self._findings: dict[str, Any] = {}  # id -> finding (dict), or its packed form in a compact store
+        self._detectors: dict[str, str | None] = {}  # id -> the detector the finding names, same order
         self._feedback: list[FeedbackRecord] = []
+        self._compact = compact
+        self._packer = JsonPacker()
+
+    @property
+    def compact(self) -> bool:
+        return self._compact
+
+    @compact.setter
+    def compact(self, value: bool) -> None:
+        """Switch forms; the findings already stored are converted."""
+        with self._lock:
+            if value == self._compact:
+                return
+            self._compact = value
+            for finding_id, stored in self._findings.items():
+                self._findings[finding_id] = self._pack(stored) if value else self._unpack(stored)
+
+    def _pack(self, finding: dict[str, Any]) -> bytes | dict[str, Any]:
+        """The compact form of a wire-form finding; the finding itself (copied) if it is not plain JSON."""
+        try:
+            return self._packer.pack(finding)
+        except (TypeError, ValueError):
+            return copy.deepcopy(finding)
+
+    def _unpack(self, stored: bytes | dict[str, Any]) -> dict[str, Any]:
+        """A fresh copy of a stored finding, whichever its form."""
+        if isinstance(stored, bytes):
+            loaded: dict[str, Any] = self._packer.unpack(stored)
+            return loaded
+        return copy.deepcopy(stored)
+
+    def _load(self, finding_id: str) -> dict[str, Any] | None:
+        # Called with the lock held: the stored finding as an object (a fresh one in a compact store).
+        stored = self._findings.get(finding_id)
+        if stored is None or isinstance(stored, dict):
+            return stored
+        return self._unpack(stored)
+
+    def _put(self, finding_id: str, finding: dict[str, Any]) -> None:
+        # Called with the lock held.
+        self._findings[finding_id] = self._pack(finding) if self._compact else finding
+        self._detectors[finding_id] = _detector_named(finding)
+
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -69,13 +151,13 @@ class FindingsStore:
             raise ValueError("a finding needs a non-empty string 'id' (wire form, as GetFindings returns it)")
         stored = copy.deepcopy(dict(finding))
         with self._lock:
-            previous = self._findings.get(finding_id)
+            previous = self._load(finding_id)
             if previous is not None:
                 # Aggregation keeps what the user did to the finding.
                 for key in ("archived", "userFeedback"):
                     if key in previous.get("service", {}):
                         stored.setdefault("service", {})[key] = previous["service"][key]
-            self._findings[finding_id] = stored
+            self._put(finding_id, stored)
         return copy.deepcopy(stored)
 
     def archive(self, finding_ids: Iterable[str], *, archived: bool = True) -> list[str]:
@@ -83,9 +165,10 @@ class FindingsStore:
         changed = []
         with self._lock:
             for finding_id in finding_ids:
-                finding = self._findings.get(finding_id)
+                finding = self._load(finding_id)
                 if finding is not None:
                     finding.setdefault("service", {})["archived"] = archived
+                    self._put(finding_id, finding)
                     changed.append(finding_id)
         return changed
 
@@ -96,9 +179,10 @@ class FindingsStore:
         ids = tuple(finding_ids)
         with self._lock:
             for finding_id in ids:
-                finding = self._findings.get(finding_id)
+                finding = self._load(finding_id)
                 if finding is not None:
                     finding.setdefault("service", {})["userFeedback"] = feedback
+                    self._put(finding_id, finding)
             self._feedback.append(FeedbackRecord(ids, feedback, comments, time.time()))
 
     # -- reading -----------------------------------------------------------------------------------------
@@ -127,32 +211,25 @@ class FindingsStore:
         return list(found) or [default_detector_id(self.account_id, self.region)]
 
     def _named_detectors(self) -> list[str]:
-        found: dict[str, None] = {}
-        for finding in self._findings.values():
-            service = finding.get("service")
-            detector = service.get("detectorId") if isinstance(service, Mapping) else None
-            if isinstance(detector, str) and detector:
-                found.setdefault(detector, None)
-        return list(found)
+        # Called with the lock held; read from the index kept on writes, so no finding is decoded.
+        return list(dict.fromkeys(detector for detector in self._detectors.values() if detector))
 
     def get(self, finding_ids: Iterable[str], *, detector_id: str | None = None) -> list[dict[str, Any]]:
         """Copies of the findings with these ids, in the order asked; unknown ids are left out."""
         with self._lock:
             fallback = self._fallback_detector()
-            found = [self._findings.get(finding_id) for finding_id in finding_ids]
-            return [
-                copy.deepcopy(finding) for finding in found
-                if finding is not None and (detector_id is None or self._detector_of(finding, fallback) == detector_id)
-            ]
+            wanted = [finding_id for finding_id in finding_ids if finding_id in self._findings and (
+                detector_id is None or (self._detectors[finding_id] or fallback) == detector_id)]
+            return [self._unpack(self._findings[finding_id]) for finding_id in wanted]
 
     def is_archived(self, finding_id: str) -> bool:
         with self._lock:
-            finding = self._findings.get(finding_id)
+            finding = self._load(finding_id)
             return bool(finding and finding.get("service", {}).get("archived"))
 
     def all(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [copy.deepcopy(finding) for finding in self._findings.values()]
+            return [self._unpack(stored) for stored in self._findings.values()]
 
     def __len__(self) -> int:
         with self._lock:
@@ -165,12 +242,13 @@ class FindingsStore:
         with self._lock:
             fallback = self._fallback_detector()
             candidates = [
-                finding for finding in self._findings.values()
-                if detector_id is None or self._detector_of(finding, fallback) == detector_id
+                stored for finding_id, stored in self._findings.items()
+                if detector_id is None or (self._detectors[finding_id] or fallback) == detector_id
             ]
-            selected = [copy.deepcopy(f) for f in candidates if all(
-                _holds(field_values(f, name), condition) for name, condition in criterion.items()
-            )]
+            # A compact store decodes each candidate once; the decoded copy is the caller's to keep.
+            loaded = [(stored, stored if isinstance(stored, dict) else self._unpack(stored)) for stored in candidates]
+            selected = [finding if stored is not finding else copy.deepcopy(finding) for stored, finding in loaded
+                        if all(_holds(field_values(finding, name), condition) for name, condition in criterion.items())]
         if sort and sort.get("attributeName"):
             attribute = str(sort["attributeName"])
             descending = str(sort.get("orderBy", "ASC")).upper() == "DESC"
@@ -183,12 +261,6 @@ class FindingsStore:
             return self._explicit_detector
         named = self._named_detectors()
         return named[0] if named else default_detector_id(self.account_id, self.region)
-
-    @staticmethod
-    def _detector_of(finding: Mapping[str, Any], fallback: str) -> str:
-        service = finding.get("service")
-        detector = service.get("detectorId") if isinstance(service, Mapping) else None
-        return detector if isinstance(detector, str) and detector else fallback
 
 
 def _criterion(criteria: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:

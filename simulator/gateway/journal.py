@@ -52,13 +52,16 @@ Subscriber = Callable[[JournalEntry], None]
 class Journal:
     """Append-only, thread-safe list of :class:`JournalEntry` with waiting and live subscribers.
 
-    Sequence numbers start at 1, so ``entries(since_seq=journal.last_seq)`` means "from now on".
+    Sequence numbers start at 1, so ``entries(since_seq=journal.last_seq)`` means "from now on". A long
+    run may :meth:`forget` the oldest entries once it has read them; numbering is unaffected.
     Subscribers run in the appending thread, after the entry is visible; an exception in one is kept
     in ``subscriber_errors`` (the harness reports them) and never breaks the call being recorded.
     """
 
     def __init__(self) -> None:
+        # Kept entries: consecutive sequence numbers from ``_forgotten + 1`` (forget() drops a prefix).
         self._entries: list[JournalEntry] = []
+        self._forgotten = 0
         self._cond = threading.Condition()
         self._subscribers: list[Subscriber] = []
         self._labels: dict[str, str] = {}
@@ -69,7 +72,7 @@ class Journal:
     def append(self, entry: JournalEntry) -> JournalEntry:
         """Store ``entry`` under the next sequence number (its own ``seq`` is replaced) and return it."""
         with self._cond:
-            stored = dataclasses.replace(entry, seq=len(self._entries) + 1)
+            stored = dataclasses.replace(entry, seq=self._forgotten + len(self._entries) + 1)
             self._entries.append(stored)
             subscribers = tuple(self._subscribers)
             self._cond.notify_all()
@@ -80,6 +83,20 @@ class Journal:
                 self.subscriber_errors.append(error)
                 logger.exception("journal subscriber %r failed on entry %d", callback, stored.seq)
         return stored
+
+    def forget(self, through_seq: int) -> int:
+        """Stop keeping the entries up to ``through_seq``; returns how many were dropped.
+
+        For long runs whose reader has folded what it needs into its own aggregates (a storm of
+        thousands of findings): sequence numbers go on, ``entries()`` and ``wait_for()`` see only what is
+        still kept, and subscribers are unaffected.
+        """
+        with self._cond:
+            count = min(max(through_seq - self._forgotten, 0), len(self._entries))
+            if count:
+                del self._entries[:count]
+                self._forgotten += count
+            return count
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback(entry)`` for every entry appended from now on; returns an unsubscribe function."""
@@ -108,13 +125,24 @@ class Journal:
 
     @property
     def last_seq(self) -> int:
+        """The sequence number of the latest entry (0 before the first); forgotten entries count."""
         with self._cond:
-            return len(self._entries)
+            return self._forgotten + len(self._entries)
+
+    @property
+    def first_seq(self) -> int:
+        """The sequence number of the oldest entry still kept (``last_seq + 1`` when none is)."""
+        with self._cond:
+            return self._forgotten + 1
+
+    def _index_after(self, seq: int) -> int:
+        # Called with the lock held: the list index of the first kept entry with a larger sequence number.
+        return min(max(seq - self._forgotten, 0), len(self._entries))
 
     def entries(self, since_seq: int = 0, *, label: str | None = None) -> list[JournalEntry]:
-        """Entries with ``seq > since_seq``, oldest first; only those whose caller has ``label`` if given."""
+        """Kept entries with ``seq > since_seq``, oldest first; only those whose caller has ``label`` if given."""
         with self._cond:
-            selected = self._entries[max(since_seq, 0):]
+            selected = self._entries[self._index_after(since_seq):]
             labels = dict(self._labels) if label is not None else {}
         if label is None:
             return list(selected)
@@ -127,14 +155,14 @@ class Journal:
         checked = max(since_seq, 0)
         while True:
             with self._cond:
-                fresh = self._entries[checked:]
-                checked = len(self._entries)
+                fresh = self._entries[self._index_after(checked):]
+                checked = self._forgotten + len(self._entries)
             for entry in fresh:
                 if predicate(entry):
                     return entry
             with self._cond:
                 remaining = deadline - time.monotonic()
-                if len(self._entries) == checked:
+                if self._forgotten + len(self._entries) == checked:
                     if remaining <= 0:
                         return None
                     self._cond.wait(remaining)

@@ -71,10 +71,28 @@ def build_instances(ctx: BuildContext, environment: Environment, images: dict[st
     ids = [instance_id for _, instance_id in launched]
     if not is_emulator(ctx.sandbox):
         ec2.get_waiter("instance_running").wait(InstanceIds=ids, WaiterConfig={"Delay": 3, "MaxAttempts": 60})
-    reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
-    described = {item["InstanceId"]: item for reservation in reservations for item in reservation["Instances"]}
+    described = describe_instances(ec2, ids)
     for instance, instance_id in launched:
         _describe(ctx, instance, described[instance_id])
+
+
+# Instance ids per DescribeInstances request: a bounded request size, whatever the fleet.
+DESCRIBE_BATCH = 100
+
+
+def describe_instances(ec2: Any, instance_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Instance id -> its DescribeInstances item, for any number of ids.
+
+    Answers come a page at a time (the emulator stops at 100 reservations and returns a NextToken), so
+    the paginator follows the tokens; ids go in batches so no request grows with the fleet.
+    """
+    paginator = ec2.get_paginator("describe_instances")
+    described: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(instance_ids), DESCRIBE_BATCH):
+        for page in paginator.paginate(InstanceIds=instance_ids[start:start + DESCRIBE_BATCH]):
+            for reservation in page.get("Reservations", []):
+                described.update((item["InstanceId"], item) for item in reservation.get("Instances", []))
+    return described
 
 
 def _launch(ctx: BuildContext, instance: Instance, image: Image, group_names: list[str]) -> str:

@@ -58,3 +58,38 @@ def test_a_storm_through_a_responder_without_retries_under_throttle_reports_the_
     text = render_storm(report)
     assert "neither remediated nor escalated" in text and report.unresolved[0] in text
     assert "FAIL storm crypto" in text
+
+
+def test_the_observers_read_nothing_during_the_storm_and_confirm_with_batched_reads(tmp_path: Path) -> None:
+    report = run_storm(load_scenario("crypto"), RunOptions(seed=7, time_scale=60.0),
+                       StormOptions(rate=8, duration=1.5, resources=4, verify="all"), "gdsim-storm-reads")
+    assert report.findings == 12 and report.remediated == 12 and report.checks == 12 * 5, render_storm(report)
+    calls = report.observer_calls
+    assert calls["storm"] == {}  # nothing the harness observes competes with the responder while it works
+    # Prepared once per resource copy, not per finding.
+    assert calls["prepare"]["ec2:DescribeVolumes"] == 4
+    # Confirmed with one batched read for all twelve findings, not one per finding.
+    assert calls["confirm"]["ec2:DescribeInstances"] == 1
+    assert calls["confirm"]["ec2:DescribeTags"] == 1 and calls["confirm"]["ec2:DescribeSnapshots"] == 1
+    assert "ec2:DescribeSnapshots" not in calls["prepare"]
+    # What the invariants read at the end: per finding, its message and a snapshot of each of its two volumes.
+    assert report.calls_kept == 12 * 3 and report.disagreements == [] and report.unconfirmed == []
+
+
+def test_describing_instances_reads_past_the_emulators_first_page() -> None:
+    from simulator.provision.compute import describe_instances
+    from simulator.targets.moto import MotoTarget
+
+    target = MotoTarget()
+    try:
+        sandbox = target.start()
+        ec2 = sandbox.client("ec2")
+        image = ec2.register_image(Name="bench", RootDeviceName="/dev/xvda", VirtualizationType="hvm")["ImageId"]
+        ids = [ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+               for _ in range(105)]  # one reservation each: the emulator answers 100 reservations a page
+        first_page = ec2.describe_instances(InstanceIds=ids)
+        assert len(first_page["Reservations"]) == 100 and first_page.get("NextToken")
+        described = describe_instances(ec2, ids)
+        assert sorted(described) == sorted(ids) and described[ids[-1]]["ImageId"] == image
+    finally:
+        target.stop()
