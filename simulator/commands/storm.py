@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from simulator.chaos import load_profile
+    from simulator.progress import Progress
     from simulator.runner import RunOptions, new_run_id
     from simulator.scenario import load_scenario
     from simulator.storm import StormOptions, render_storm, run_storm
@@ -64,11 +65,17 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     profile = load_profile(args.chaos) if args.chaos else None
     run_id = new_run_id()
-    options = RunOptions(responder=args.responder, time_scale=args.time_scale, report_dir=args.report_dir,
-                         progress=None if args.quiet else (lambda message: print(f"  {message}", file=sys.stderr)))
+    options = RunOptions(responder=args.responder, time_scale=args.time_scale, report_dir=args.report_dir)
     if args.seed is not None:
         options.seed = args.seed
-    report = run_storm(scenario, options, storm, run_id, profile)
+    # A live line redrawn in place on a terminal (stage and elapsed time), timestamped plain lines elsewhere.
+    with Progress(sys.stderr, total=1, enabled=not args.quiet) as progress:
+        options.progress = progress.say
+        progress.begin("storm", f"{scenario.id} at {storm.rate:g}/s for {storm.duration:g} s")
+        report = run_storm(scenario, options, storm, run_id, profile)
+        progress.finish("storm", "pass" if report.exit_code == 0 else "fail",
+                        f"{report.findings} findings: {report.remediated} remediated, {report.escalated} escalated, "
+                        f"{len(report.unresolved)} neither")
     report_dir = args.report_dir or (REPORTS_DIR / run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "storm.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
