@@ -13,8 +13,8 @@ from simulator.errors import InputError
 from simulator.gameday.checks import cross_check, resolve_relative
 from simulator.gameday.plan import Entry, Plan, Player
 from simulator.scenario import Scenario, ScenarioError
-from simulator.scenario.issues import Issue, display_path
-from simulator.scenario.loader import Located, NodePath, YamlSyntaxError, load_located
+from simulator.scenario.issues import Issue, display_path, render_issues
+from simulator.scenario.loader import NodePath, YamlSyntaxError, load_located
 from simulator.scenario.validation import error_wording, node_path_of
 
 # What to write for a missing field.
@@ -80,7 +80,7 @@ def parse_plan(text: str, path: Path, *, time_scale: float | None = None, seed: 
               for key_path, line, first in located.duplicate_keys]
     if not isinstance(located.data, dict):
         issues.append(Issue((), "a plan is a mapping of fields", f"start with {_EXAMPLES['name']}"))
-        raise PlanError(_render(issues, located, shown), location=shown)
+        raise PlanError(render_issues(issues, located, shown), location=shown)
     data: dict[str, Any] = dict(located.data)
     if time_scale is not None:
         data["time_scale"] = time_scale
@@ -94,7 +94,7 @@ def parse_plan(text: str, path: Path, *, time_scale: float | None = None, seed: 
     checked = cross_check(data, path.parent, time_scale=time_scale)
     issues += checked.issues
     if issues or checked.file_lines or plan is None:
-        raise PlanError(_render(issues, located, shown) + checked.file_lines, location=shown)
+        raise PlanError(render_issues(issues, located, shown) + checked.file_lines, location=shown)
     scenarios = [checked.scenarios[index] for index in range(len(plan.entries))]
     return LoadedPlan(plan=plan, path=path.resolve(), scenarios=scenarios)
 
@@ -130,13 +130,3 @@ def _known_fields(path: NodePath) -> list[str]:
     if len(path) >= 3 and isinstance(path[0], str) and path[0] in _MODELS:
         model = _MODELS[path[0]]
     return list(model.model_fields)
-
-
-def _render(issues: list[Issue], located: Located, shown: str) -> list[str]:
-    placed = sorted(((issue.line or located.line_of(issue.path), issue) for issue in issues), key=lambda p: p[0])
-    rendered: list[str] = []
-    for line, issue in placed:
-        text = issue.render(shown, line)
-        if text not in rendered:
-            rendered.append(text)
-    return rendered

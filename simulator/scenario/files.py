@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator import paths
-from simulator.scenario.issues import Issue, ScenarioError, display_path
+from simulator.scenario.issues import Issue, ScenarioError, display_path, render_issues
 from simulator.scenario.loader import Located
 from simulator.scenario.model import Scenario
 from simulator.scenario.validation import validate_document
@@ -22,7 +22,7 @@ def parse_scenario(text: str, path: Path) -> Scenario:
     scenario, issues = validate_document(located)
     issues += _name_issues(located, path)
     if issues or scenario is None:
-        raise ScenarioError(_render(issues, located, shown), location=shown)
+        raise ScenarioError(render_issues(issues, located, shown), location=shown)
     scenario._source_path = path.resolve()
     return scenario
 
@@ -54,14 +54,3 @@ def _name_issues(located: Located, path: Path) -> list[Issue]:
         return [Issue(("id",), f"id {data['id']!r} differs from the file name {path.name!r}",
                       f"rename the file to {data['id']}{path.suffix} or set id: {path.stem}")]
     return []
-
-
-def _render(issues: list[Issue], located: Located, shown: str) -> list[str]:
-    placed = sorted(((issue.line or located.line_of(issue.path), issue) for issue in issues),
-                    key=lambda pair: pair[0])
-    rendered: list[str] = []
-    for line, issue in placed:
-        text = issue.render(shown, line)
-        if text not in rendered:
-            rendered.append(text)
-    return rendered

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.errors import InputError
-from simulator.scenario.loader import NodePath
+from simulator.scenario.loader import Located, NodePath
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,15 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return str(path) if relative.startswith("..") else relative
+
+
+def render_issues(issues: Sequence[Issue], located: Located, shown: str) -> list[str]:
+    """Each issue as ``file:line: field: problem (fix)``, in file order, without repeats."""
+    placed = sorted(((issue.line or located.line_of(issue.path), issue) for issue in issues),
+                    key=lambda pair: pair[0])
+    rendered: list[str] = []
+    for line, issue in placed:
+        text = issue.render(shown, line)
+        if text not in rendered:
+            rendered.append(text)
+    return rendered
