@@ -18,9 +18,16 @@ def attached_volumes(instance: dict[str, Any]) -> list[tuple[str, str]]:
             if m.get("Ebs", {}).get("VolumeId")]
 
 
-def snapshots_for_finding(ec2: Any, finding_id: str) -> dict[str, str]:
-    """volume id -> snapshot id of the snapshots already taken for this finding."""
+def snapshots_for_finding(ec2: Any, finding_id: str, volume_ids: list[str]) -> dict[str, str]:
+    """volume id -> snapshot id of the snapshots of ``volume_ids`` already taken for this finding.
+
+    The volume filter comes first: it narrows the search to a few snapshots before any tag is compared,
+    which keeps the lookup cheap when an account holds thousands of snapshots (a finding storm).
+    """
+    if not volume_ids:
+        return {}
     found = ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+        {"Name": "volume-id", "Values": volume_ids},
         {"Name": f"tag:{FINDING_TAG}", "Values": [finding_id]}])["Snapshots"]
     return {s["VolumeId"]: s["SnapshotId"] for s in found if s.get("State") != "error"}
 
@@ -32,10 +39,12 @@ def snapshot_volumes(ec2: Any, instance: dict[str, Any], *, finding_id: str,
     Returns one record per volume: volume_id, device, snapshot_id, created (False when reused).
     """
     instance_id = instance["InstanceId"]
-    existing = snapshots_for_finding(ec2, finding_id)
+    volumes = attached_volumes(instance)
+    volume_ids = [volume_id for volume_id, _ in volumes]
+    existing = snapshots_for_finding(ec2, finding_id, volume_ids)
     raw = getattr(ec2, "raw", ec2)  # retried here, checking first, not blindly by the client wrapper
     records = []
-    for volume_id, device in attached_volumes(instance):
+    for volume_id, device in volumes:
         if volume_id in existing:
             records.append({"volume_id": volume_id, "device": device, "snapshot_id": existing[volume_id],
                             "created": False})
@@ -43,7 +52,7 @@ def snapshot_volumes(ec2: Any, instance: dict[str, Any], *, finding_id: str,
         all_tags = {FINDING_TAG: finding_id, "gdsim:instance-id": instance_id, "gdsim:device": device,
                     **(tags or {})}
         def taken_meanwhile(volume: str = volume_id) -> str | None:
-            return snapshots_for_finding(ec2, finding_id).get(volume)
+            return snapshots_for_finding(ec2, finding_id, [volume]).get(volume)
 
         snapshot_id: str = call_once(
             lambda **params: raw.create_snapshot(**params)["SnapshotId"],

@@ -26,7 +26,7 @@ from simulator.scenario.durations import format_duration
 ORIGINAL, DELAYED, DUPLICATE, UPDATE, BURST = "original", "delayed", "duplicate", "update", "burst"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedDelivery:
     """One event to put on the bus ``at_seconds`` (wall) after the plan starts.
 
@@ -175,7 +175,7 @@ def plain_plan(envelopes: Sequence[Mapping[str, Any]], *, offsets: Sequence[floa
 # ---------------------------------------------------------------- injecting a plan
 
 
-@dataclass
+@dataclass(slots=True)
 class Delivered:
     planned: PlannedDelivery
     injection: Any  # simulator.delivery.Injection

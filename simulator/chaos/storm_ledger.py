@@ -64,8 +64,9 @@ def compact_entry(entry: JournalEntry, mentions: Callable[[Iterable[str]], list[
     """``entry`` with its parameters cut down to what the invariants read of a kept call.
 
     Kept: the topic, subject and volume named; a message as its page fields (level and finding id, the
-    way :func:`published_page_fields` reads them); every short string as it was; and, in place of the
-    long strings, the finding ids they mention. Duplicate and page checks give the same answers on the
+    way :func:`published_page_fields` reads them); and the finding ids the call mentions, or, when it
+    mentions none, every short string as it was (a call is charged to the finding it names, else to the
+    one whose resource it names). Duplicate and page checks give the same answers on the
     compacted entry as on the original.
     """
     params = entry.params or {}
@@ -80,10 +81,11 @@ def compact_entry(entry: JournalEntry, mentions: Callable[[Iterable[str]], list[
         rest.pop("MessageAttributes", None)
     short = list(dict.fromkeys(sys.intern(text) for text in flatten_strings(rest) if len(text) <= SHORT_TEXT))
     named = mentions(flatten_strings(params))
-    if short:
-        compact["Strings"] = short
     if named:
         compact["Mentions"] = named
+    elif short:
+        # Nothing names a finding: the call is charged to whoever owns a resource among its strings.
+        compact["Strings"] = short
     return _interned(entry, compact)
 
 

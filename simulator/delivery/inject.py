@@ -18,7 +18,7 @@ class InjectionError(SandboxError):
     """EventBridge did not accept the event."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Injection:
     event_id: str  # the id EventBridge gave the event; the delivered event carries it as `id`
     mono: float  # time.monotonic() just before PutEvents: the moment SLAs are measured from

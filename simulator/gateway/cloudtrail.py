@@ -8,7 +8,9 @@ NextToken behave as the API documents.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Mapping
@@ -27,9 +29,11 @@ LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "
                "AccessKeyId")
 MAX_RESULTS = 50
 _PROTOCOL = "json"
+# Contexts kept beyond the journal's entries before those of forgotten entries are dropped.
+_SLACK = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallContext:
     """What the journal entry does not keep but a CloudTrail record shows."""
 
@@ -54,8 +58,20 @@ class CloudTrailLookup:
         self._lock = threading.Lock()
 
     def note(self, seq: int, context: CallContext) -> None:
+        # Every call carries one of a few user agents: one copy each, not one per call.
+        context = dataclasses.replace(context, source_ip=sys.intern(context.source_ip),
+                                      user_agent=sys.intern(context.user_agent))
         with self._lock:
             self._contexts[seq] = context
+            first = self.journal.first_seq
+            if len(self._contexts) > 2 * (self.journal.last_seq - first + 1) + _SLACK:
+                # The journal forgot older entries (a long storm): their contexts can no longer be looked up.
+                self._contexts = {kept: value for kept, value in self._contexts.items() if kept >= first}
+
+    @property
+    def contexts_kept(self) -> int:
+        with self._lock:
+            return len(self._contexts)
 
     def __call__(self, call: CallInfo, request: WireRequest) -> LocalResponse | None:
         if call.operation != "LookupEvents":

@@ -24,7 +24,7 @@ from simulator.targets.base import Sandbox
 _INVISIBLE_SECONDS = "43200"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One SNS notification as it reached the harness's queue."""
 

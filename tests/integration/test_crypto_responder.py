@@ -216,6 +216,28 @@ def test_a_second_delivery_and_an_aggregated_update_change_nothing(world: World,
     assert inbox(world, world.pager_queue) == []
 
 
+def test_a_new_finding_on_the_same_instance_takes_its_own_snapshots(world: World,
+                                                                    runtime: FunctionRuntime) -> None:
+    ec2 = world.client("ec2")
+    first, second = crypto_event(world), crypto_event(world)
+
+    assert calls.invoke(runtime, first)["status"] == "remediated"
+    again = calls.invoke(runtime, second)
+
+    # Forensics are per finding: the second one's evidence is new, the first one's is kept.
+    def snapshots_of(event: dict[str, Any]) -> dict[str, str]:
+        found = ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+            {"Name": "tag:gdsim:finding-id", "Values": [event["detail"]["id"]]}])["Snapshots"]
+        return {s["SnapshotId"]: s["VolumeId"] for s in found}
+
+    taken_first, taken_second = snapshots_of(first), snapshots_of(second)
+    assert len(taken_first) == len(taken_second) == 2
+    assert sorted(taken_first.values()) == sorted(taken_second.values())
+    assert not set(taken_first) & set(taken_second)
+    assert again["status"] == "remediated" and again["steps"]["snapshot"]["outcome"] == "done"
+    assert {record["snapshot_id"] for record in again["steps"]["snapshot"]["detail"]} == set(taken_second)
+
+
 def test_a_protected_instance_is_quarantined_but_left_running(world: World, runtime: FunctionRuntime) -> None:
     world.client("ec2").create_tags(Resources=[world.instance_id], Tags=[{"Key": "gdsim:protected",
                                                                           "Value": "true"}])

@@ -160,3 +160,20 @@ def test_invalid_requests_get_the_api_errors(trail: CloudTrailLookup, body: dict
 def test_unknown_keys_are_the_account_root() -> None:
     identity = Identities("123456789012").resolve("AKIANOBODY0000000001")
     assert (identity.type, identity.user_name, identity.arn) == ("Root", "root", "arn:aws:iam::123456789012:root")
+
+
+def test_contexts_of_forgotten_entries_are_let_go_and_kept_entries_keep_theirs() -> None:
+    journal = Journal()
+    trail = CloudTrailLookup(journal, Identities("123456789012"), account_id="123456789012", region="us-east-1")
+    total = 5000
+    for number in range(1, total + 1):
+        entry = append(journal, "CreateTags", RESPONDER_KEY, {}, mutating=True)
+        trail.note(entry.seq, CallContext("10.0.0.9", "Boto3/1.35", f"req-{number}"))
+        journal.forget(entry.seq - 100)  # a storm keeps a window of recent calls
+
+    # Bounded by the window, not by the calls made.
+    assert trail.contexts_kept <= 2 * 100 + 1000 + 1
+    [newest] = journal.entries(since_seq=total - 1)
+    record = json.loads(trail.event(newest)["CloudTrailEvent"])
+    assert (record["sourceIPAddress"], record["userAgent"], record["requestID"]) == (
+        "10.0.0.9", "Boto3/1.35", f"req-{total}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -32,8 +33,8 @@ def test_sequence_numbers_start_at_one_and_replace_the_given_ones() -> None:
 def test_entries_are_hashable_and_params_do_not_take_part_in_equality() -> None:
     one = entry(params={"a": 1})
     assert len({one, one}) == 1
-    assert one == JournalEntry(**{**one.__dict__, "params": {"different": True}})
-    assert one != JournalEntry(**{**one.__dict__, "status": 500})
+    assert one == dataclasses.replace(one, params={"different": True})
+    assert one != dataclasses.replace(one, status=500)
 
 
 def test_callers_are_labelled_and_filtered() -> None:
