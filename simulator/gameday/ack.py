@@ -62,7 +62,7 @@ def acknowledge(reference: str, *, by: str, pointer_dir: Path, gameday: Path | N
                 level: int | None = None) -> Acknowledged:
     """Acknowledge a finding of the running game day as ``by``, at ``level`` (default: the last level paged,
     or 1 before any page). UsageError when no game day runs, the finding is unknown or already acknowledged."""
-    state_path, state = read_running_state(gameday, pointer_dir)
+    state_path, state = read_running_state(gameday, pointer_dir, reference)
     finding = find_finding(reference, list(state.get("findings") or []))
     key, finding_id = str(finding.get("key")), str(finding.get("finding_id") or "")
     if not finding_id:

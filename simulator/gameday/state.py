@@ -1,7 +1,8 @@
 """The live state of a running game day, in its report folder, for `simulate ack` in another terminal: each
 injected finding's sandbox endpoint, the harness's credentials there, its escalation table, the levels paged
-and whether someone acknowledged. ``reports/gameday-active.json`` points at the latest running one.
-Both files go away when the game day ends."""
+and whether someone acknowledged. Each running game day also leaves a pointer to its state in
+``reports/gamedays-running/``, so `simulate ack` finds it without being told where its reports go, even
+with several running at once. Both files go away when the game day ends."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from simulator.errors import UsageError
 from simulator.gameday.live import ACK, FINISHED, INJECTED, PAGE, FindingLive, Tracker
 
 STATE_FILE = "gameday-state.json"
-ACTIVE_POINTER = "gameday-active.json"
+RUNNING_DIR = "gamedays-running"
 FORMAT = 1
 
 
@@ -76,7 +77,8 @@ class StateFile:
 
     def __post_init__(self) -> None:
         self.path = self.report_dir / STATE_FILE
-        self.pointer = self.pointer_dir / ACTIVE_POINTER
+        # One pointer per game day: two running at once never overwrite each other's.
+        self.pointer = self.pointer_dir / RUNNING_DIR / f"{os.getpid()}-{self.run_id}.json"
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._lock = threading.Lock()
 
@@ -99,10 +101,8 @@ class StateFile:
         with self._lock:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-            with contextlib.suppress(OSError, ValueError):
-                # Only our own pointer: another game day may have started since.
-                if json.loads(self.pointer.read_text(encoding="utf-8")).get("state") == str(self.path.resolve()):
-                    self.pointer.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self.pointer.unlink()
 
 
 def _alive(pid: Any) -> bool:
@@ -117,21 +117,55 @@ def _alive(pid: Any) -> bool:
     return True
 
 
-def read_running_state(gameday: Path | None, pointer_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """The state of the running game day: in ``gameday`` (its report folder or state file), else the one
-    ``<pointer_dir>/gameday-active.json`` names. UsageError when none is running."""
+def read_running_state(gameday: Path | None, pointer_dir: Path, reference: str | None = None,
+                       ) -> tuple[Path, dict[str, Any]]:
+    """The state of the running game day: in ``gameday`` (its report folder or state file), else the only one
+    running by the pointers in ``<pointer_dir>/gamedays-running/``; with several running, the only one that
+    knows the finding ``reference`` names. UsageError when none (or no single one) fits."""
     if gameday is not None:
         path = gameday / STATE_FILE if gameday.is_dir() else gameday
         if not path.is_file():
             raise UsageError(f"--gameday {gameday}: no game day is running there (no {STATE_FILE}); "
                              "it has ended, or give the report folder of a running `simulate gameday`")
-    else:
-        pointer = pointer_dir / ACTIVE_POINTER
+        return path, _running_state(path)
+    running = running_gamedays(pointer_dir)
+    if not running:
+        raise UsageError("no game day is running (start one with `simulate gameday --plan FILE`, "
+                         "or give its report folder with --gameday DIR)")
+    if len(running) == 1:
+        return running[0]
+    fitting = [(path, data) for path, data in running
+               if reference is not None and _knows(data, reference)]
+    if len(fitting) == 1:
+        return fitting[0]
+    listed = "; ".join(f"{data.get('gameday')} (run {data.get('run_id')}) in {path.parent}" for path, data in running)
+    which = "" if reference is None else f" and {reference!r} could be in {len(fitting) or 'none'} of them"
+    raise UsageError(f"{len(running)} game days are running{which}: {listed}; "
+                     "choose one with --gameday DIR")
+
+
+def running_gamedays(pointer_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """(state file, state) of every game day running by its pointer, oldest first; pointers left by game days
+    that stopped without cleaning up (killed) are removed."""
+    found = []
+    for pointer in sorted((pointer_dir / RUNNING_DIR).glob("*.json"), key=_started):
         try:
             path = Path(json.loads(pointer.read_text(encoding="utf-8"))["state"])
-        except (OSError, ValueError, KeyError, TypeError):
-            raise UsageError("no game day is running (start one with `simulate gameday --plan FILE`, "
-                             "or give its report folder with --gameday DIR)") from None
+            found.append((path, _running_state(path)))
+        except (OSError, ValueError, KeyError, TypeError, UsageError):
+            with contextlib.suppress(OSError):
+                pointer.unlink()
+    return found
+
+
+def _started(pointer: Path) -> float:
+    try:
+        return pointer.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _running_state(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -139,4 +173,14 @@ def read_running_state(gameday: Path | None, pointer_dir: Path) -> tuple[Path, d
     if not isinstance(data, dict) or not _alive(data.get("pid")):
         raise UsageError(f"no game day is running: {path} was left by a game day that has stopped "
                          f"(pid {data.get('pid') if isinstance(data, dict) else '?'})")
-    return path, data
+    return data
+
+
+def _knows(state: dict[str, Any], reference: str) -> bool:
+    """Whether the finding ``reference`` names is one of this game day's (by key or a prefix of its id)."""
+    wanted = reference.strip().lower()
+    for finding in state.get("findings") or []:
+        if str(finding.get("key", "")).lower() == wanted or str(finding.get("finding_id") or "").lower().startswith(
+                wanted):
+            return True
+    return False

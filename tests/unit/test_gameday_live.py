@@ -22,7 +22,7 @@ from simulator.gameday.ack import find_finding
 from simulator.gameday.clock import GameClock
 from simulator.gameday.live import Tracker
 from simulator.gameday.scoreboard import Scoreboard, render_rows
-from simulator.gameday.state import ACTIVE_POINTER, STATE_FILE, StateFile, read_running_state
+from simulator.gameday.state import RUNNING_DIR, STATE_FILE, StateFile, read_running_state, running_gamedays
 from simulator.gameday.watch import Watcher, acknowledgement_fields
 from simulator.gateway.journal import Journal, JournalEntry
 from simulator.targets.base import Credentials, Sandbox
@@ -158,7 +158,7 @@ def test_a_human_players_row_says_how_to_acknowledge(tracker: Tracker) -> None:
 def test_the_state_file_follows_the_game_day_and_goes_away_with_it(tracker: Tracker, tmp_path: Path) -> None:
     state = StateFile(tmp_path / "report", tmp_path / "reports", "drill", "run-1", 600)
     state.attach(tracker)
-    pointer = tmp_path / "reports" / ACTIVE_POINTER
+    [pointer] = (tmp_path / "reports" / RUNNING_DIR).iterdir()
     assert json.loads(pointer.read_text())["state"] == str((tmp_path / "report" / STATE_FILE).resolve())
     prepare(tracker, "F1", FINDING_ID)
     tracker.injected("F1")
@@ -174,6 +174,43 @@ def test_the_state_file_follows_the_game_day_and_goes_away_with_it(tracker: Trac
     assert not state.path.exists() and not pointer.exists()
     with pytest.raises(UsageError, match="no game day is running"):
         read_running_state(None, tmp_path / "reports")
+
+
+def test_with_two_game_days_running_the_finding_chooses_and_a_shared_key_is_refused(tracker: Tracker,
+                                                                                     tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    first = StateFile(tmp_path / "first", reports, "drill", "run-1", 600)
+    second = StateFile(tmp_path / "second", reports, "night-drill", "run-2", 600)
+    first.attach(tracker)
+    prepare(tracker, "F1", FINDING_ID)
+    tracker.injected("F1")
+    second.write(tracker)  # the second game day's own F1, with another finding id
+    second.attach(tracker)
+    data = json.loads(second.path.read_text())
+    data["findings"][0]["finding_id"] = "f" * 32
+    second.path.write_text(json.dumps(data))
+    first.write(tracker)
+
+    assert read_running_state(None, reports, FINDING_ID[:8])[0] == first.path
+    assert read_running_state(None, reports, "ffffffff")[0] == second.path
+    with pytest.raises(UsageError, match=r"2 game days are running and 'F1' could be in 2 of them.*drill.*night-drill"
+                                         r".*--gameday DIR"):
+        read_running_state(None, reports, "F1")
+    second.remove()
+    assert read_running_state(None, reports, "F1")[0] == first.path  # the one left
+    first.remove()
+
+
+def test_a_pointer_left_by_a_killed_game_day_is_cleared(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / STATE_FILE).write_text(json.dumps({"pid": int(gone.stdout), "findings": []}))
+    pointers = tmp_path / "reports" / RUNNING_DIR
+    pointers.mkdir(parents=True)
+    (pointers / f"{gone.stdout.strip()}-run-9.json").write_text(json.dumps({"state": str(tmp_path / STATE_FILE)}))
+    assert running_gamedays(tmp_path / "reports") == []
+    assert list(pointers.iterdir()) == []
+    with pytest.raises(UsageError, match="no game day is running"):
+        read_running_state(None, tmp_path / "reports", "F1")
 
 
 def test_a_state_file_left_by_a_stopped_game_day_is_not_running(tmp_path: Path) -> None:
