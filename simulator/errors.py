@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class GdsimError(Exception):
     """Base for every error the harness reports to the user instead of a traceback."""
@@ -31,6 +33,18 @@ class InputError(GdsimError):
         where = ": ".join(part for part in (self.location, self.field) if part)
         text = f"{where}: {self.message}" if where else self.message
         return f"{text} ({self.fix})" if self.fix else text
+
+
+class LocatedProblems(InputError):
+    """Every problem found in an input file at once, one ``file:line: field: message (fix)`` line each."""
+
+    def __init__(self, lines: Sequence[str], *, location: str = "") -> None:
+        self.lines = list(lines)
+        super().__init__("\n".join(self.lines))
+        self.location = location
+
+    def render(self) -> str:
+        return "\n".join(self.lines)
 
 
 class UnsafeTargetError(GdsimError):

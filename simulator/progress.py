@@ -44,7 +44,32 @@ def is_live_terminal(stream: TextIO) -> bool:
     return tty and os.environ.get("TERM", "") not in ("", "dumb")
 
 
-class Progress:
+class LiveBlock:
+    """A block of lines at the bottom of a terminal, redrawn in place: subclasses say what ``_block`` holds."""
+
+    stream: TextIO
+    _drawn: int = 0  # lines of the block currently on screen
+
+    def _block(self) -> list[str]:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")  # to the block's first line, erase to the end
+            self._drawn = 0
+
+    def _draw(self) -> None:
+        lines = self._block()
+        self.stream.write("\n".join(lines) + "\n")
+        self._drawn = len(lines)
+
+    def _redraw(self) -> None:
+        self._clear()
+        self._draw()
+        self.stream.flush()
+
+
+class Progress(LiveBlock):
     """Tasks started, updated and finished from any thread; see the module docstring."""
 
     def __init__(self, stream: TextIO | None = None, *, total: int | None = None, live: bool | None = None,
@@ -62,7 +87,7 @@ class Progress:
         self._tasks: dict[str, _Task] = {}
         self._by_thread: dict[int, str] = {}
         self._lock = threading.RLock()
-        self._drawn = 0  # lines of the live block currently on screen
+        self._drawn = 0
         self._frame = 0
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -173,21 +198,6 @@ class Progress:
         lines.append(f"  {self.done}{total} done{failed}, {len(self._tasks)} running, "
                      f"{now - self.started:.1f}s elapsed"[:width])
         return lines
-
-    def _clear(self) -> None:
-        if self._drawn:
-            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")  # to the block's first line, erase to the end
-            self._drawn = 0
-
-    def _draw(self) -> None:
-        lines = self._block()
-        self.stream.write("\n".join(lines) + "\n")
-        self._drawn = len(lines)
-
-    def _redraw(self) -> None:
-        self._clear()
-        self._draw()
-        self.stream.flush()
 
     def _start_ticker(self) -> None:
         if self._ticker is None:

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from simulator import paths
-from simulator.errors import InputError
+from simulator.errors import LocatedProblems
 from simulator.scenario.durations import DURATION_HINT, format_duration, parse_duration
 from simulator.scenario.issues import display_path, format_path
 from simulator.scenario.loader import Located
@@ -45,16 +45,8 @@ def chaos_dir() -> Path:
     return paths.PROJECT_ROOT / "chaos"
 
 
-class ChaosProfileError(InputError):
+class ChaosProfileError(LocatedProblems):
     """One or more problems in a chaos profile file; one located line per problem."""
-
-    def __init__(self, lines: Sequence[str], *, location: str = "") -> None:
-        self.lines = list(lines)
-        super().__init__("\n".join(self.lines))
-        self.location = location
-
-    def render(self) -> str:
-        return "\n".join(self.lines)
 
 
 def _error(message: str, fix: str = "") -> PydanticCustomError:

@@ -10,7 +10,7 @@ import time
 from typing import TextIO
 
 from simulator.gameday.live import PREPARING, STATUS, WAITING, FindingLive, Tracker
-from simulator.progress import is_live_terminal
+from simulator.progress import LiveBlock, is_live_terminal
 from simulator.reports import format_runbook
 
 HEADERS = ("#", "scenario", "type", "in at", "notify", "quarantine", "ack", "paged", "status")
@@ -60,7 +60,7 @@ def render_rows(tracker: Tracker, width: int | None = None) -> list[str]:
     return lines
 
 
-class Scoreboard:
+class Scoreboard(LiveBlock):
     """Listens to a tracker; ``say`` prints a line of its own above the board."""
 
     def __init__(self, tracker: Tracker, stream: TextIO, *, title: str, live: bool | None = None,
@@ -141,21 +141,6 @@ class Scoreboard:
         when = f"runbook +{format_runbook(now)}" if now is not None else "preparing sandboxes"
         header = f"{self.title} · {when} · {injected}/{total} injected, {done} done"
         return [_cut(header, self._width()), *render_rows(self.tracker, self._width())]
-
-    def _clear(self) -> None:
-        if self._drawn:
-            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
-            self._drawn = 0
-
-    def _draw(self) -> None:
-        lines = self._block()
-        self.stream.write("\n".join(lines) + "\n")
-        self._drawn = len(lines)
-
-    def _redraw(self) -> None:
-        self._clear()
-        self._draw()
-        self.stream.flush()
 
     def _tick(self) -> None:
         while not self._stop.wait(self.refresh_seconds):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.errors import InputError
+from simulator.errors import LocatedProblems
 from simulator.scenario.loader import Located, NodePath
 
 
@@ -24,16 +24,8 @@ class Issue:
         return f"{where}{self.message}" + (f" ({self.fix})" if self.fix else "")
 
 
-class ScenarioError(InputError):
+class ScenarioError(LocatedProblems):
     """One or more problems in scenario files; the message has one located line per problem."""
-
-    def __init__(self, lines: Sequence[str], *, location: str = "") -> None:
-        self.lines = list(lines)
-        super().__init__("\n".join(self.lines))
-        self.location = location
-
-    def render(self) -> str:
-        return "\n".join(self.lines)
 
 
 def format_path(path: NodePath) -> str:
