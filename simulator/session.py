@@ -54,6 +54,18 @@ def make_target(options: RunOptions) -> Target:
     raise UsageError(f"--target {options.target}: only 'moto' is available in this version")
 
 
+def open_gateway(sandbox: Sandbox, stack: contextlib.ExitStack, *, responder_key: str) -> Any:
+    """A started gateway to ``sandbox`` with a fresh journal that tells the responder's calls (made with
+    ``responder_key``) apart; ``stack`` stops it."""
+    from simulator.gateway import Gateway, Journal
+
+    gateway = Gateway(sandbox.endpoint_url or "", Journal(), region=sandbox.region, account_id=sandbox.account_id)
+    gateway.start()
+    stack.callback(gateway.stop)
+    gateway.label_caller(responder_key, "responder")
+    return gateway
+
+
 def create_responder_identity(sandbox: Sandbox, run_id: str) -> Credentials:
     """The responder's own credentials, so the journal can tell its calls from the harness's."""
     iam = sandbox.client("iam")
@@ -77,7 +89,6 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     # The emulator loads its services in the background meanwhile: import the rest of the harness now.
     from simulator.chaos.hooks import attach_chaos
     from simulator.delivery import install_rule, warm_delivery
-    from simulator.gateway import Gateway, Journal
     from simulator.provision import provision
 
     if hasattr(target, "warm"):
@@ -86,11 +97,8 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     env = provision(scenario, sandbox, run_id)
     credentials = create_responder_identity(sandbox, run_id)
 
-    journal = Journal()
-    gateway = Gateway(sandbox.endpoint_url or "", journal, region=sandbox.region, account_id=sandbox.account_id)
-    gateway.start()
-    stack.callback(gateway.stop)
-    gateway.label_caller(credentials.access_key_id, "responder")
+    gateway = open_gateway(sandbox, stack, responder_key=credentials.access_key_id)
+    journal = gateway.journal
     chaos = attach_chaos(profile, seed=options.seed, scenario_id=scenario.id, time_scale=options.time_scale,
                          env=env, gateway=gateway)
 

@@ -2,7 +2,8 @@
 
 The queue is consumed on a thread and each message is handed over as the event EventBridge delivers;
 once accepted, a message leaves the queue (retries are the responder's business, as with Lambda's own
-event queue). ``wait_idle`` tells when nothing is left to do: the queue empty, nothing being handed
+event queue). A responder takes only what it has room for: a backlog waits in the queue, not in the
+harness's memory. ``wait_idle`` tells when nothing is left to do: the queue empty, nothing being handed
 over, and nothing the responder itself still has running.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 from simulator.delivery.reconcile import reconcile_event
 from simulator.errors import SandboxError
 
+# How often a full responder looks again for room (it is also woken when an event is taken).
+_ROOM_CHECK_SECONDS = 0.2
 _QUEUE_DEPTH = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                 "ApproximateNumberOfMessagesDelayed"]
 
@@ -57,6 +60,11 @@ class QueueFed:
 
     def _receive_failed(self, error: Exception) -> None:
         raise NotImplementedError
+
+    def _has_room(self) -> bool:
+        """Whether to receive more now; a subclass that queues events itself says no while that queue is full.
+        Called with ``_cond`` held."""
+        return True
 
     def _busy(self) -> bool:
         """Whether messages are being handed over; subclasses add what they still have running."""
@@ -136,6 +144,11 @@ class QueueFed:
 
     def _consume_loop(self) -> None:
         while not self._stopped:
+            with self._cond:
+                while not self._stopped and not self._has_room():
+                    self._cond.wait(_ROOM_CHECK_SECONDS)
+                if self._stopped:
+                    return
             try:
                 response = self._sqs.receive_message(
                     QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self._poll_wait)

@@ -29,6 +29,8 @@ from simulator.targets.base import Credentials, Sandbox
 
 # Lambda's documented waits before the second and third attempt of an async invocation.
 LAMBDA_RETRY_DELAYS = (60.0, 120.0)
+# New events taken from the queue ahead of the one running: one receive's worth.
+PREFETCH = 10
 DEFAULT_ACCOUNT = "123456789012"
 
 # Variables the runtime sets itself; Lambda refuses them in a function's environment too.
@@ -296,6 +298,11 @@ class FunctionRuntime(QueueFed):
                 self._on_invocation(invocation)
         return invocation
 
+    def _has_room(self) -> bool:
+        # New events wait in the queue while a batch is already waiting here (retries awaiting their
+        # time do not count: new events go on meanwhile, as with Lambda's asynchronous invocation).
+        return sum(1 for item in self._pending if item.attempt == 1) < PREFETCH
+
     def _busy(self) -> bool:
         # Queued, running or awaiting a retry, besides what the consumer is handing over.
         return bool(self._pending or self._running) or super()._busy()
@@ -310,6 +317,7 @@ class FunctionRuntime(QueueFed):
                     return
                 item = heapq.heappop(self._pending)
                 self._running += 1
+                self._cond.notify_all()  # room for the consumer
             try:
                 invocation = self.invoke(item.event, request_id=item.request_id, attempt=item.attempt,
                                          received_mono=item.received_mono)

@@ -17,12 +17,12 @@ from typing import Any
 
 from simulator.delivery import inject_event, install_rule, warm_delivery
 from simulator.findings import generate_finding, wrap_in_envelope
-from simulator.gateway import Gateway, Journal
+from simulator.gateway import Journal
 from simulator.observers import ObservationLoop, create_observer
 from simulator.oncall import OnCallPlayer, start_oncall
 from simulator.provision import provision, take_inventory
 from simulator.scenario import Scenario
-from simulator.session import create_responder_identity
+from simulator.session import create_responder_identity, open_gateway
 from simulator.stepfunctions.deploy import prime_subscriptions
 from simulator.stepfunctions.run import StateMachineResponder, start_responder
 from simulator.targets.base import Sandbox
@@ -59,11 +59,8 @@ def scenario_run(target: MotoTarget, sandbox: Sandbox, scenario: Scenario, *, ti
         # Nothing is torn down: each test module discards its whole sandbox.
         env = provision(scenario, sandbox, run_id)
         credentials = create_responder_identity(sandbox, run_id)
-        journal = Journal()
-        gateway = Gateway(sandbox.endpoint_url or "", journal, region=sandbox.region, account_id=sandbox.account_id)
-        gateway.start()
-        stack.callback(gateway.stop)
-        gateway.label_caller(credentials.access_key_id, "responder")
+        gateway = open_gateway(sandbox, stack, responder_key=credentials.access_key_id)
+        journal = gateway.journal
         warm_delivery(sandbox, run_id)
         route = install_rule(sandbox, scenario.responder.rule.name, scenario.responder.rule.event_pattern, run_id)
         machine = start_responder(responder or scenario.responder.handler, scenario=scenario, sandbox=sandbox, env=env,

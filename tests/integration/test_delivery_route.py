@@ -15,7 +15,7 @@ import pytest
 from simulator.delivery.inject import InjectionError, inject_event
 from simulator.delivery.reconcile import ENVELOPE_KEYS
 from simulator.delivery.rules import DeliveryRoute, install_rule, remove_rule, warm_delivery
-from simulator.delivery.runtime import FunctionRuntime
+from simulator.delivery.runtime import PREFETCH, FunctionRuntime
 from simulator.errors import InputError
 from simulator.targets.base import Credentials, Sandbox
 from simulator.targets.moto import MotoTarget
@@ -167,3 +167,40 @@ def test_the_runtime_consumes_the_queue_and_hands_over_the_event_as_aws_delivers
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
     assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert runtime.poll_errors == []
+
+
+SLOW_RECORDER = """
+import time
+
+def handler(event, context):
+    time.sleep(0.05)
+    return event["detail"]["id"]
+"""
+
+
+def test_a_backlog_waits_in_the_queue_not_in_the_harness_and_is_all_handled(sandbox: Sandbox,
+                                                                             tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW_RECORDER)
+    route = install_rule(sandbox, "crypto-responder", CRYPTO_PATTERN, "run-6")
+    runtime = FunctionRuntime(
+        f"{tmp_path / 'slow.py'}:handler", env={}, endpoint_url=sandbox.endpoint_url,
+        credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=sandbox.region,
+        queue_url=route.queue_url, sandbox=sandbox, timeout_seconds=30)
+    sqs = sandbox.client("sqs")
+    burst = 60
+    with runtime:
+        sent = [envelope("CryptoCurrency:EC2/BitcoinTool.B!DNS") for _ in range(burst)]
+        for item in sent:
+            inject_event(sandbox, item)
+        assert runtime.wait_for_invocations(5, timeout=30)
+        waiting = int(sqs.get_queue_attributes(QueueUrl=route.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+        # The function took one receive's worth ahead of itself; the rest is still the queue's.
+        assert waiting >= burst - len(runtime.invocations) - 2 * PREFETCH
+        assert waiting > 0
+        assert runtime.wait_for_invocations(burst, timeout=60)
+        assert runtime.wait_idle(timeout=30)
+
+    assert sorted(invocation.result for invocation in runtime.invocations) == sorted(
+        item["detail"]["id"] for item in sent)
+    assert all(invocation.outcome == "ok" for invocation in runtime.invocations)
