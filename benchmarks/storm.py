@@ -60,24 +60,28 @@ def one(size: int, args: argparse.Namespace) -> None:
         import tracemalloc
 
         import simulator.storm as storm_module
+        from simulator.chaos.hooks import RunChaos
 
         tracemalloc.start(10)
-        open_session, judge = storm_module.open_session, storm_module._judge
+        start_injection, fold_until_idle = RunChaos.start_injection, storm_module._fold_until_idle
 
-        def opened(*positional: Any, **named: Any) -> Any:
-            session = open_session(*positional, **named)
-            traced["provisioned"] = tracemalloc.take_snapshot()
-            traced["provisioned_mb"] = tracemalloc.get_traced_memory()[0] / 1024 / 1024
+        # The baseline is taken as publishing begins: clients, observers and findings are in place by then,
+        # so what the heap gains until the responder is idle is what the storm itself holds.
+        def starting(self: Any, *positional: Any, **named: Any) -> Any:
+            traced["started"] = tracemalloc.take_snapshot()
+            traced["started_mb"] = tracemalloc.get_traced_memory()[0] / 1024 / 1024
             tracemalloc.reset_peak()
-            return session
+            return start_injection(self, *positional, **named)
 
-        def judged(*positional: Any, **named: Any) -> Any:
+        def folded(*positional: Any, **named: Any) -> Any:
+            settled = fold_until_idle(*positional, **named)
             traced["stormed"] = tracemalloc.take_snapshot()
             current, peak = tracemalloc.get_traced_memory()
             traced["stormed_mb"], traced["peak_mb"] = current / 1024 / 1024, peak / 1024 / 1024
-            return judge(*positional, **named)
+            return settled
 
-        storm_module.open_session, storm_module._judge = opened, judged  # type: ignore[assignment]
+        RunChaos.start_injection = starting  # type: ignore[method-assign]
+        storm_module._fold_until_idle = folded  # type: ignore[assignment]
 
     options = RunOptions(seed=size, time_scale=args.time_scale,
                          progress=lambda message: print(f"    {message}", file=sys.stderr, flush=True))
@@ -90,10 +94,10 @@ def one(size: int, args: argparse.Namespace) -> None:
     data["wall_seconds"] = time.perf_counter() - started
     data["load_before"], data["load_after"] = load_before, _load()
     if traced:
-        before, after = traced["provisioned"], traced["stormed"]
-        # Held once the responder is idle and effects are confirmed, and the most held at once meanwhile.
-        data["traced_mb_grown"] = traced["stormed_mb"] - traced["provisioned_mb"]
-        data["traced_mb_peak_grown"] = traced["peak_mb"] - traced["provisioned_mb"]
+        before, after = traced["started"], traced["stormed"]
+        # Held once the responder is idle (before effects are confirmed), and the most held at once meanwhile.
+        data["traced_mb_grown"] = traced["stormed_mb"] - traced["started_mb"]
+        data["traced_mb_peak_grown"] = traced["peak_mb"] - traced["started_mb"]
         data["traced_sites"] = _traced_sites(before, after)
     print(render_storm(report), file=sys.stderr)
     print(json.dumps(data))
@@ -101,6 +105,10 @@ def one(size: int, args: argparse.Namespace) -> None:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
+
+
+def _storm_added(data: dict[str, Any]) -> float:
+    return (data["rss_mb_after_storm"] or 0) - (data["rss_mb_before_storm"] or 0)
 
 
 def _print(data: dict[str, Any], save: Path) -> None:
@@ -119,8 +127,9 @@ def _print(data: dict[str, Any], save: Path) -> None:
           + ", ".join(f"{name} {ms:.0f} ms" for name, ms in data["slowest_calls"].items()))
     print(f"  harness per finding: {data['harness_cpu_ms_per_finding']:.1f} ms CPU, generate "
           f"{data['generate_ms_per_finding']:.2f} ms, PutEvents p50 {data['put_events_ms_p50'] or 0:.1f} ms")
-    print(f"  harness memory: {data['rss_mb_after_provisioning'] or 0:.0f} MB after provisioning, "
-          f"{data['rss_mb_after_storm'] or 0:.0f} MB after the storm, peak {data['rss_mb_peak'] or 0:.0f} MB"
+    print(f"  harness memory: {data['rss_mb_before_storm'] or 0:.0f} MB when the storm began, "
+          f"{data['rss_mb_after_storm'] or 0:.0f} MB after the storm (+{_storm_added(data):.1f} MB, "
+          f"{_storm_added(data) * 1024 / data['findings']:.1f} KB per finding), peak {data['rss_mb_peak'] or 0:.0f} MB"
           + (f"; Python heap: {data['traced_mb_grown']:+.1f} MB held after the storm, at most "
              f"{data['traced_mb_peak_grown']:+.1f} MB during it" if "traced_mb_grown" in data else ""))
     if data.get("traced_sites"):
@@ -136,21 +145,24 @@ def _print(data: dict[str, Any], save: Path) -> None:
 
 
 def _growth(results: list[dict[str, Any]]) -> None:
+    """What the storm itself added, against the smallest storm: the process's size before the storm varies by
+    several MB from run to run (allocator, imports), so the comparison is of what each storm added to it."""
     first = results[0]
-    print(f"\nmemory against {first['findings']} findings:")
+    print(f"\nmemory the storm added, against {first['findings']} findings "
+          f"({_storm_added(first):+.1f} MB resident):")
     for data in results[1:]:
         extra = data["findings"] - first["findings"]
         if extra <= 0:
             continue
-        line = []
-        for key, label in (("rss_mb_after_storm", "after the storm"), ("rss_mb_peak", "peak")):
-            grown = (data[key] or 0) - (first[key] or 0)
-            line.append(f"{label} {grown:+.1f} MB ({grown * 1024 / extra:+.1f} KB per extra finding)")
+        grown = _storm_added(data) - _storm_added(first)
+        line = [f"resident {_storm_added(data):+.1f} MB, {grown:+.1f} MB more "
+                f"({grown * 1024 / extra:+.1f} KB per extra finding)"]
         for key, label in (("traced_mb_grown", "heap held"), ("traced_mb_peak_grown", "heap peak")):
             if key in data and key in first:
                 grown = data[key] - first[key]
-                line.append(f"{label} {grown:+.1f} MB ({grown * 1024 / extra:+.1f} KB per extra finding)")
-        print(f"  {data['findings']} findings: " + ", ".join(line))
+                line.append(f"{label} {data[key]:+.1f} MB, {grown:+.1f} MB more "
+                            f"({grown * 1024 / extra:+.1f} KB per extra finding)")
+        print(f"  {data['findings']} findings: " + "; ".join(line))
 
 
 def main() -> None:

@@ -1,3 +1,3 @@
 """gdsim: incident-response testing and chaos simulation for Amazon GuardDuty responders."""
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

@@ -231,7 +231,6 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
     # The findings API serves thousands of findings from compressed JSON: under a kilobyte each.
     session.gateway.findings.compact = True
     report.provision_seconds = time.monotonic() - started
-    report.rss_mb_after_provisioning = _rss_mb("VmRSS")
 
     spec = scenario.findings[0]
     findings = generate_storm_findings(spec.type, [env.resources[name] for name in names], count,
@@ -250,6 +249,7 @@ def _storm(scenario: Scenario, options: RunOptions, storm: StormOptions, run_id:
     options.say(f"storm: {count} findings at {storm.rate:g}/s over {copies} {names[0]} copies"
                 + (f" under chaos profile {profile.name}" if profile else ""))
     calls.phase = "storm"
+    report.rss_mb_before_storm = _rss_mb("VmRSS")
     cpu_started = time.process_time()
     plan_start = session.chaos.start_injection(sandbox, findings.envelopes, offsets=offsets,
                                                gateway=session.gateway, cancel=options.cancel, stack=stack)

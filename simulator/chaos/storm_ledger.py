@@ -46,7 +46,8 @@ class Mentions:
     """Finds which of many finding ids a text mentions, in time linear in the text's length."""
 
     def __init__(self, finding_ids: Iterable[str]) -> None:
-        self.ids = frozenset(fid for fid in finding_ids if fid)
+        # Each id maps to itself: what is found is the one copy held here, not a slice of the text.
+        self.ids = {fid: fid for fid in finding_ids if fid}
         self.lengths = sorted({len(fid) for fid in self.ids})
 
     def __call__(self, texts: Iterable[str]) -> list[str]:
@@ -54,8 +55,8 @@ class Mentions:
         for text in texts:
             for length in self.lengths:
                 for start in range(len(text) - length + 1):
-                    piece = text[start:start + length]
-                    if piece in self.ids:
+                    piece = self.ids.get(text[start:start + length])
+                    if piece is not None:
                         found.setdefault(piece, None)
         return list(found)
 
@@ -70,7 +71,8 @@ def compact_entry(entry: JournalEntry, mentions: Callable[[Iterable[str]], list[
     compacted entry as on the original.
     """
     params = entry.params or {}
-    compact: dict[str, Any] = {key: params[key] for key in ("TopicArn", "Subject", "VolumeId", "InstanceId")
+    compact: dict[str, Any] = {key: sys.intern(params[key]) for key in ("TopicArn", "Subject", "VolumeId",
+                                                                       "InstanceId")
                                if isinstance(params.get(key), str)}
     rest = {key: value for key, value in params.items() if key not in compact}
     if entry.operation in ("Publish", "PublishBatch"):
@@ -79,13 +81,14 @@ def compact_entry(entry: JournalEntry, mentions: Callable[[Iterable[str]], list[
             compact["Message"] = _page_text(level, finding_id)
         rest.pop("Message", None)
         rest.pop("MessageAttributes", None)
-    short = list(dict.fromkeys(sys.intern(text) for text in flatten_strings(rest) if len(text) <= SHORT_TEXT))
     named = mentions(flatten_strings(params))
     if named:
-        compact["Mentions"] = named
-    elif short:
+        compact["Mentions"] = tuple(named)
+    else:
         # Nothing names a finding: the call is charged to whoever owns a resource among its strings.
-        compact["Strings"] = short
+        short = tuple(dict.fromkeys(sys.intern(text) for text in flatten_strings(rest) if len(text) <= SHORT_TEXT))
+        if short:
+            compact["Strings"] = short
     return _interned(entry, compact)
 
 

@@ -86,7 +86,9 @@ class StormReport:
     harness_cpu_ms_per_finding: float = 0.0
     generate_ms_per_finding: float = 0.0
     put_events_ms_p50: float | None = None
-    rss_mb_after_provisioning: float | None = None
+    # Once the sandbox is provisioned, the findings generated and the observers prepared: what the storm
+    # itself adds is measured from here.
+    rss_mb_before_storm: float | None = None
     rss_mb_after_storm: float | None = None  # once the responder is idle, before effects are confirmed
     rss_mb_peak: float | None = None
     # The observers' own calls to the sandbox by phase ("prepare", "storm", "confirm") and operation.
@@ -160,7 +162,7 @@ def render_storm(report: StormReport) -> str:
         ("harness per finding", f"{report.harness_cpu_ms_per_finding:.1f} ms CPU, generate "
                                 f"{report.generate_ms_per_finding:.2f} ms, PutEvents p50 "
                                 f"{report.put_events_ms_p50 or 0:.1f} ms"),
-        ("harness memory", f"{report.rss_mb_after_provisioning or 0:.0f} MB after provisioning, "
+        ("harness memory", f"{report.rss_mb_before_storm or 0:.0f} MB when the storm began, "
                            f"{report.rss_mb_after_storm or 0:.0f} MB after the storm, peak "
                            f"{report.rss_mb_peak or 0:.0f} MB"),
         ("observer calls to the sandbox", _calls(report.observer_calls)),
