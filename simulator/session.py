@@ -54,6 +54,10 @@ def make_target(options: RunOptions) -> Target:
     raise UsageError(f"--target {options.target}: only 'moto' is available in this version")
 
 
+# The services whose clients every run builds first (provisioning, delivery, observers).
+HARNESS_SERVICES = ("ec2", "iam", "sts", "events", "sqs", "sns")
+
+
 def open_gateway(sandbox: Sandbox, stack: contextlib.ExitStack, *, responder_key: str) -> Any:
     """A started gateway to ``sandbox`` with a fresh journal that tells the responder's calls (made with
     ``responder_key``) apart; ``stack`` stops it."""
@@ -91,8 +95,11 @@ def open_session(scenario: Scenario, options: RunOptions, run_id: str, stack: co
     from simulator.delivery import install_rule, warm_delivery
     from simulator.provision import provision
 
+    # Model loading for the harness's clients overlaps the wait for the emulator's services.
+    prepared = sandbox.prepare_clients(HARNESS_SERVICES)
     if hasattr(target, "warm"):
         target.warm()
+    prepared.join()
     options.say(f"provisioning {scenario.id}")
     env = provision(scenario, sandbox, run_id)
     credentials = create_responder_identity(sandbox, run_id)
