@@ -9,10 +9,10 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
-# Emulator calls are local: fail fast instead of botocore's default minute of retries.
 # Every session's loader reads the same botocore model files; they share what was read, since reading the EC2
 # model alone costs 0.1-0.3 s and a run builds sessions in several places (entries are never modified).
 _MODEL_CACHE: dict[tuple[Any, ...], Any] = {}
+# Emulator calls are local: fail fast instead of botocore's default minute of retries.
 _EMULATOR_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 

@@ -129,6 +129,13 @@ def test_a_refused_pattern_or_event_is_a_clear_error(sandbox: Sandbox) -> None:
         inject_event(sandbox, {"source": "aws.guardduty", "detail-type": "GuardDuty Finding"})
 
 
+def runtime_on(sandbox: Sandbox, route: DeliveryRoute, handler: str) -> FunctionRuntime:
+    """A function runtime fed by ``route``'s queue, calling ``handler`` as the responder."""
+    return FunctionRuntime(handler, env={}, endpoint_url=sandbox.endpoint_url,
+                           credentials=Credentials("AKIARESPONDER0000000", "responder-secret"),
+                           region=sandbox.region, queue_url=route.queue_url, sandbox=sandbox, timeout_seconds=30)
+
+
 RECORDER = """
 import json, os
 
@@ -141,10 +148,7 @@ def test_the_runtime_consumes_the_queue_and_hands_over_the_event_as_aws_delivers
         sandbox: Sandbox, tmp_path: Path) -> None:
     (tmp_path / "recorder.py").write_text(RECORDER)
     route = install_rule(sandbox, "crypto-responder", CRYPTO_PATTERN, "run-5")
-    runtime = FunctionRuntime(
-        f"{tmp_path / 'recorder.py'}:handler", env={}, endpoint_url=sandbox.endpoint_url,
-        credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=sandbox.region,
-        queue_url=route.queue_url, sandbox=sandbox, timeout_seconds=30)
+    runtime = runtime_on(sandbox, route, f"{tmp_path / 'recorder.py'}:handler")
     with runtime:
         sent = envelope("CryptoCurrency:EC2/BitcoinTool.B!DNS")
         injection = inject_event(sandbox, sent)
@@ -182,10 +186,7 @@ def test_a_backlog_waits_in_the_queue_not_in_the_harness_and_is_all_handled(sand
                                                                              tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(SLOW_RECORDER)
     route = install_rule(sandbox, "crypto-responder", CRYPTO_PATTERN, "run-6")
-    runtime = FunctionRuntime(
-        f"{tmp_path / 'slow.py'}:handler", env={}, endpoint_url=sandbox.endpoint_url,
-        credentials=Credentials("AKIARESPONDER0000000", "responder-secret"), region=sandbox.region,
-        queue_url=route.queue_url, sandbox=sandbox, timeout_seconds=30)
+    runtime = runtime_on(sandbox, route, f"{tmp_path / 'slow.py'}:handler")
     sqs = sandbox.client("sqs")
     burst = 60
     with runtime:
