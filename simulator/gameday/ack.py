@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from simulator.errors import SandboxError, UsageError
-from simulator.gameday.state import read_running_state
+from simulator.gameday.state import findings_named, read_running_state
 from simulator.gameday.watch import acknowledgement_fields
 from simulator.oncall import write_acknowledgement
 from simulator.stepfunctions.names import ACK_KEY
@@ -35,10 +35,7 @@ def find_finding(reference: str, findings: list[dict[str, Any]]) -> dict[str, An
     wanted = reference.strip().lower()
     if not wanted:
         raise UsageError("name the finding to acknowledge: its id (a unique prefix is enough) or its key (F2)")
-    by_key = [item for item in findings if str(item.get("key", "")).lower() == wanted]
-    if by_key:
-        return by_key[0]
-    matches = [item for item in findings if str(item.get("finding_id") or "").lower().startswith(wanted)]
+    matches = findings_named(wanted, findings)
     known = ", ".join(f"{item.get('key')} {item.get('finding_id')}" for item in findings) or "none injected yet"
     if not matches:
         raise UsageError(f"no finding {reference!r} in the running game day (findings: {known})")

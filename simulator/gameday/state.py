@@ -135,7 +135,7 @@ def read_running_state(gameday: Path | None, pointer_dir: Path, reference: str |
     if len(running) == 1:
         return running[0]
     fitting = [(path, data) for path, data in running
-               if reference is not None and _knows(data, reference)]
+               if reference is not None and findings_named(reference, list(data.get("findings") or []))]
     if len(fitting) == 1:
         return fitting[0]
     listed = "; ".join(f"{data.get('gameday')} (run {data.get('run_id')}) in {path.parent}" for path, data in running)
@@ -176,11 +176,8 @@ def _running_state(path: Path) -> dict[str, Any]:
     return data
 
 
-def _knows(state: dict[str, Any], reference: str) -> bool:
-    """Whether the finding ``reference`` names is one of this game day's (by key or a prefix of its id)."""
+def findings_named(reference: str, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings ``reference`` names: the one whose scoreboard key it is (F2), else those whose id it begins."""
     wanted = reference.strip().lower()
-    for finding in state.get("findings") or []:
-        if str(finding.get("key", "")).lower() == wanted or str(finding.get("finding_id") or "").lower().startswith(
-                wanted):
-            return True
-    return False
+    by_key = [item for item in findings if str(item.get("key", "")).lower() == wanted]
+    return by_key[:1] or [item for item in findings if str(item.get("finding_id") or "").lower().startswith(wanted)]

@@ -29,7 +29,7 @@ LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "
                "AccessKeyId")
 MAX_RESULTS = 50
 _PROTOCOL = "json"
-# Contexts kept beyond the journal's entries before those of forgotten entries are dropped.
+# Contexts noted beyond twice those kept before the ones of forgotten journal entries are looked for.
 _SLACK = 1000
 
 
@@ -55,6 +55,7 @@ class CloudTrailLookup:
         self._models = models
         self._namespace = uuid.uuid4()
         self._contexts: dict[int, CallContext] = {}
+        self._prune_above = _SLACK
         self._lock = threading.Lock()
 
     def note(self, seq: int, context: CallContext) -> None:
@@ -63,10 +64,12 @@ class CloudTrailLookup:
                                       user_agent=sys.intern(context.user_agent))
         with self._lock:
             self._contexts[seq] = context
-            first = self.journal.first_seq
-            if len(self._contexts) > 2 * (self.journal.last_seq - first + 1) + _SLACK:
-                # The journal forgot older entries (a long storm): their contexts can no longer be looked up.
+            if len(self._contexts) > self._prune_above:
+                # Drop the contexts of entries the journal has forgotten (a long storm): they can no longer
+                # be looked up. Checked again only once as many more have come, so each call costs O(1).
+                first = self.journal.first_seq
                 self._contexts = {kept: value for kept, value in self._contexts.items() if kept >= first}
+                self._prune_above = 2 * len(self._contexts) + _SLACK
 
     @property
     def contexts_kept(self) -> int:
